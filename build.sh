@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# HcrLab's entry point for newcomers and CI. It installs what is missing, builds, and runs:
+#   ./build.sh verify [options]   hcrlab verify over all CPUs (options go to hcrlab verify; see --help)
+#   ./build.sh test [options]     the whole NUnit suite; ends with the line "N passed, N failed[, N skipped]"
+#   ./build.sh hcrlab ARGS...     any hcrlab command (encode, verify, ...)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+configuration=Release
+results=artifacts/test-results
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian/Ubuntu packages the lab loads at run time: Unicorn 2 (the emulator). Capstone comes inside its NuGet package.
+ensure_native_packages() {
+  if ! ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2'; then
+    echo "build.sh: installing libunicorn2 (Unicorn 2, the CPU emulator) with apt-get ..." >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunicorn2 >/dev/null
+  fi
+}
+
+ensure_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "build.sh: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux); 'dotnet' is not on PATH" >&2
+    exit 2
+  fi
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+}
+
+build() {
+  dotnet build HcrLab.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
+}
+
+run_hcrlab() {
+  dotnet "lab/bin/$configuration/net10.0/hcrlab.dll" "$@"
+}
+
+# Prints the CI's totals line from the TRX files the test run wrote.
+print_totals() {
+  local passed=0 failed=0 skipped=0 counters p f n e
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
+    n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${n:-0}))
+  done
+  if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+  else
+    echo "$passed passed, $failed failed"
+  fi
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case "$command" in
+  verify)
+    ensure_native_packages; ensure_dotnet; build
+    run_hcrlab verify "$@"
+    ;;
+  hcrlab)
+    ensure_native_packages; ensure_dotnet; build
+    run_hcrlab "$@"
+    ;;
+  test)
+    ensure_native_packages; ensure_dotnet; build
+    rm -rf "$results"
+    status=0
+    dotnet test HcrLab.sln -c "$configuration" --no-build -nologo \
+      --logger "trx;LogFilePrefix=hcrlab" --results-directory "$results" "$@" || status=$?
+    print_totals
+    if [ "$status" -ne 0 ] && ! ls "$results"/*.trx >/dev/null 2>&1; then
+      echo "build.sh: the test run produced no results (exit code $status)" >&2
+      [ "$status" -ne 0 ] || status=1
+    fi
+    exit "$status"
+    ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Text.Json;
+using HcrLab.Encoders;
+using HcrLab.Lab.Disassembly;
+
+namespace HcrLab.Lab.Cli;
+
+/// <summary><c>hcrlab encode</c>: the encoding of one (slot, target) pair, or of many read from standard input.</summary>
+public static class EncodeCommand
+{
+    public static Command Create(TextReader input)
+    {
+        var arch = new Option<string>("--arch")
+        {
+            Description = "Instruction set of the slot: i386, amd64, arm (A32), thumb (Thumb-2) or arm64.",
+            Required = true,
+        }.AcceptOnlyFromAmong([.. InstructionSetNames.All.Select(i => i.ShortName())]);
+        var at = new Option<string>("--at") { Description = "Address of the slot (hexadecimal, 0x optional)." };
+        var target = new Option<string>("--target")
+        {
+            Description = "Address to jump to (hexadecimal). On arm and thumb, bit 0 set means a Thumb target, clear an A32 one.",
+        };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "code: shortest form, a direct branch when in reach. data: the target sits in an aligned literal, re-pointed by one atomic store.",
+            DefaultValueFactory = _ => "code",
+        }.AcceptOnlyFromAmong("code", "data");
+        var form = new Option<string?>("--form") { Description = "Force one form (e.g. rel32, b.w, adrp-add-br) instead of the shortest." };
+        var format = new Option<string>("--format")
+        {
+            Description = "text: form, bytes and disassembly. hex: only the bytes, one line of hex. json: one JSON object.",
+            DefaultValueFactory = _ => "text",
+        }.AcceptOnlyFromAmong("text", "hex", "json");
+        var batch = new Option<bool>("--batch")
+        {
+            Description = "Read 'AT TARGET' pairs (hex, one pair a line, # comments) from standard input and write one hex line per pair; "
+                + "a pair that cannot be encoded gives an empty line on standard output and a message on standard error.",
+        };
+
+        var command = new Command("encode", "Encode a jump from a slot to a target and show the form, bytes and disassembly.")
+        {
+            arch, at, target, mode, form, format, batch,
+        };
+        command.SetAction(parsed =>
+        {
+            var output = parsed.InvocationConfiguration.Output;
+            var error = parsed.InvocationConfiguration.Error;
+            var encoder = JumpEncoders.For(InstructionSetNames.Parse(parsed.GetValue(arch)!));
+            var patchMode = parsed.GetValue(mode) == "data" ? PatchMode.Data : PatchMode.Code;
+            JumpForm? forced;
+            try
+            {
+                forced = parsed.GetValue(form) is { } name ? encoder.Form(name) : null;
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"hcrlab encode: {e.Message}");
+                return HcrLabCli.UsageError;
+            }
+
+            if (parsed.GetValue(batch))
+            {
+                return RunBatch(encoder, forced, patchMode, input, output, error);
+            }
+
+            if (parsed.GetValue(at) is not { } atText || parsed.GetValue(target) is not { } targetText)
+            {
+                error.WriteLine("hcrlab encode: --at and --target are required (or use --batch)");
+                return HcrLabCli.UsageError;
+            }
+
+            ulong slot, destination;
+            try
+            {
+                slot = Addresses.Parse(atText, "--at");
+                destination = Addresses.Parse(targetText, "--target");
+            }
+            catch (FormatException e)
+            {
+                error.WriteLine($"hcrlab encode: {e.Message}");
+                return HcrLabCli.UsageError;
+            }
+
+            try
+            {
+                var plan = forced is null ? encoder.Plan(slot, destination, patchMode) : encoder.Plan(forced, slot, destination, patchMode);
+                var bytes = new byte[plan.Size];
+                encoder.Encode(plan, bytes);
+                switch (parsed.GetValue(format))
+                {
+                    case "hex":
+                        output.WriteLine(Convert.ToHexStringLower(bytes));
+                        break;
+                    case "json":
+                        output.WriteLine(JsonSerializer.Serialize(Describe(plan, bytes)));
+                        break;
+                    default:
+                        WriteText(plan, bytes, output);
+                        break;
+                }
+
+                return HcrLabCli.Success;
+            }
+            catch (UnencodableJumpException e)
+            {
+                error.WriteLine($"hcrlab encode: {e.Message}");
+                return HcrLabCli.CheckFailed;
+            }
+        });
+        return command;
+    }
+
+    private static int RunBatch(IJumpEncoder encoder, JumpForm? forced, PatchMode mode, TextReader input, TextWriter output, TextWriter error)
+    {
+        int exit = HcrLabCli.Success;
+        int lineNumber = 0;
+        Span<byte> bytes = stackalloc byte[64];
+        while (input.ReadLine() is { } line)
+        {
+            lineNumber++;
+            string text = line.Split('#', 2)[0].Trim();
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            string[] fields = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length != 2 || !Addresses.TryParse(fields[0], out ulong slot) || !Addresses.TryParse(fields[1], out ulong target))
+            {
+                error.WriteLine($"line {lineNumber}: expected 'AT TARGET' as two hexadecimal addresses, got '{text}'");
+                output.WriteLine();
+                exit = HcrLabCli.UsageError;
+                continue;
+            }
+
+            try
+            {
+                var plan = forced is null ? encoder.Plan(slot, target, mode) : encoder.Plan(forced, slot, target, mode);
+                encoder.Encode(plan, bytes);
+                output.WriteLine(Convert.ToHexStringLower(bytes[..plan.Size]));
+            }
+            catch (UnencodableJumpException e)
+            {
+                error.WriteLine($"line {lineNumber}: {e.Message}");
+                output.WriteLine();
+                exit = exit == HcrLabCli.Success ? HcrLabCli.CheckFailed : exit;
+            }
+        }
+
+        return exit;
+    }
+
+    private static void WriteText(in JumpPlan plan, byte[] bytes, TextWriter output)
+    {
+        var report = new JumpDisassembler().Check(plan, bytes);
+        output.WriteLine($"form:    {plan.Form.Name} ({plan.Form.Syntax})");
+        output.WriteLine($"mode:    {plan.Mode.ToString().ToLowerInvariant()}");
+        output.WriteLine($"slot:    0x{plan.Slot:x}");
+        output.WriteLine($"target:  0x{plan.Target:x}");
+        output.WriteLine($"size:    {plan.Size} bytes");
+        output.WriteLine($"bytes:   {Convert.ToHexStringLower(bytes)}");
+        output.WriteLine(plan.LiteralOffset < 0
+            ? "literal: none"
+            : $"literal: {plan.Form.LiteralBytes} bytes at +{plan.LiteralOffset} (0x{plan.LiteralAddress:x})");
+        output.WriteLine(plan.NeedsCacheMaintenance
+            ? $"cache:   clean and invalidate the instruction cache over [0x{plan.Slot:x}, 0x{plan.Slot + (ulong)plan.Size:x}) after writing"
+            : "cache:   no instruction-cache maintenance needed");
+        output.WriteLine("disassembly:");
+        foreach (var instruction in report.Instructions)
+        {
+            output.WriteLine($"  0x{instruction.Address:x}  {instruction.Bytes,-20}  {instruction.Text}");
+        }
+
+        foreach (var problem in report.Problems)
+        {
+            output.WriteLine($"warning: {problem}");
+        }
+    }
+
+    private static object Describe(in JumpPlan plan, byte[] bytes)
+    {
+        var report = new JumpDisassembler().Check(plan, bytes);
+        return new
+        {
+            arch = plan.Form.Isa.ShortName(),
+            form = plan.Form.Name,
+            syntax = plan.Form.Syntax,
+            mode = plan.Mode.ToString().ToLowerInvariant(),
+            slot = $"0x{plan.Slot:x}",
+            target = $"0x{plan.Target:x}",
+            size = plan.Size,
+            bytes = Convert.ToHexStringLower(bytes),
+            literalOffset = plan.LiteralOffset < 0 ? (int?)null : plan.LiteralOffset,
+            needsCacheMaintenance = plan.NeedsCacheMaintenance,
+            disassembly = report.Instructions.Select(i => new { address = $"0x{i.Address:x}", bytes = i.Bytes, text = i.Text }),
+            problems = report.Problems,
+        };
+    }
+}

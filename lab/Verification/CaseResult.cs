@@ -1,0 +1,17 @@
+using HcrLab.Encoders;
+using HcrLab.Lab.Disassembly;
+
+namespace HcrLab.Lab.Verification;
+
+/// <summary>One write of a case's slot (the first write or a re-point): what was planned, the bytes in emulated memory afterwards, and how they decode.</summary>
+public sealed record CaseStep(string What, JumpPlan Plan, string Bytes, IReadOnlyList<DecodedInstruction> Disassembly);
+
+/// <summary>The outcome of one case.</summary>
+/// <param name="Case">The case.</param>
+/// <param name="Row">The form the case counts under in reports: the forced form, the one the encoder chose, or <c>refused</c>.</param>
+/// <param name="Failure">Why the case failed, or null when it passed.</param>
+/// <param name="Steps">The writes made before the case passed or failed.</param>
+public sealed record CaseResult(JumpCase Case, string Row, string? Failure, IReadOnlyList<CaseStep> Steps)
+{
+    public bool Passed => Failure is null;
+}
