@@ -152,7 +152,8 @@ public static class EncodeCommand
 
     private static void WriteText(in JumpPlan plan, byte[] bytes, TextWriter output)
     {
-        var report = new JumpDisassembler().Check(plan, bytes);
+        using var disassembler = new JumpDisassembler();
+        var report = disassembler.Check(plan, bytes);
         output.WriteLine($"form:    {plan.Form.Name} ({plan.Form.Syntax})");
         output.WriteLine($"mode:    {plan.Mode.ToString().ToLowerInvariant()}");
         output.WriteLine($"slot:    0x{plan.Slot:x}");
@@ -179,7 +180,8 @@ public static class EncodeCommand
 
     private static object Describe(in JumpPlan plan, byte[] bytes)
     {
-        var report = new JumpDisassembler().Check(plan, bytes);
+        using var disassembler = new JumpDisassembler();
+        var report = disassembler.Check(plan, bytes);
         return new
         {
             arch = plan.Form.Isa.ShortName(),

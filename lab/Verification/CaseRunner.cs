@@ -87,6 +87,7 @@ public sealed class CaseRunner : IDisposable
     public void Dispose()
     {
         _cpu.Dispose();
+        _disassembler.Dispose();
     }
 
     /// <summary>
