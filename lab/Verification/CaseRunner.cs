@@ -26,7 +26,7 @@ public sealed class CaseRunner : IDisposable
     public InstructionSet Isa => _encoder.Facts.Isa;
 
     /// <summary>True when the emulator keeps the range for itself (halt address, stack); cases avoid it.</summary>
-    public bool IsReserved(ulong address, int length) => _cpu.IsReserved(address, length);
+    public bool IsReserved(ulong address, int length) => EmulatedCpu.IsReserved(address, length);
 
     public CaseResult Run(JumpCase c)
     {
@@ -59,6 +59,7 @@ public sealed class CaseRunner : IDisposable
             return Fail($"chose {plan.Form.Name} but the shortest correct form is {expectedForm}");
         }
 
+        _cpu.ResetIfOverBudget();
         uint firstValue = StubValue(c.Target, 1);
         uint secondValue = StubValue(c.SecondTarget, 2);
         _cpu.PlaceStub(c.Target, firstValue);
