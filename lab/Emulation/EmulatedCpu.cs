@@ -32,8 +32,13 @@ public sealed class EmulatedCpu : IDisposable
     /// <summary>The most instructions one run may execute: a slot and a stub take fewer than ten, so this only stops loops.</summary>
     public const ulong MaxInstructions = 64;
 
-    /// <summary>Past this many mapped pages, <see cref="ResetIfOverBudget"/> starts a fresh engine (an engine keeps what it maps).</summary>
-    public const int MaxMappedPages = 4096;
+    /// <summary>
+    /// Past this many mapped pages, <see cref="ResetIfOverBudget"/> starts a fresh engine (an engine keeps what it maps).
+    /// Every mapping is a memory section to Unicorn's QEMU, which aborts the whole process (an assertion in
+    /// <c>phys_section_add</c>) once an address space holds as many sections as the target's page size — 1,024 on ARM,
+    /// whose QEMU pages are 1 KiB. 256 pages stays far below that on every CPU.
+    /// </summary>
+    public const int MaxMappedPages = 256;
 
     private const ulong HaltPageStart = HaltAddress;
     private const ulong StackPagesStart = StackTop - PageSize;

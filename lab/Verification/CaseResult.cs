@@ -11,7 +11,8 @@ public sealed record CaseStep(string What, JumpPlan Plan, string Bytes, IReadOnl
 /// <param name="Row">The form the case counts under in reports: the forced form, the one the encoder chose, or <c>refused</c>.</param>
 /// <param name="Failure">Why the case failed, or null when it passed.</param>
 /// <param name="Steps">The writes made before the case passed or failed.</param>
-public sealed record CaseResult(JumpCase Case, string Row, string? Failure, IReadOnlyList<CaseStep> Steps)
+/// <param name="Unverified">Why some step could not be judged by execution (a known emulator defect), or null.</param>
+public sealed record CaseResult(JumpCase Case, string Row, string? Failure, IReadOnlyList<CaseStep> Steps, string? Unverified = null)
 {
     public bool Passed => Failure is null;
 }

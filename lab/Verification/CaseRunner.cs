@@ -14,6 +14,7 @@ public sealed class CaseRunner : IDisposable
     private readonly IJumpEncoder _encoder;
     private readonly EmulatedCpu _cpu;
     private readonly JumpDisassembler _disassembler = new();
+    private string? _unverified;
 
     /// <param name="isa">The instruction set.</param>
     /// <param name="encoder">The encoder under test; the shipped one when null (tests pass a deliberately faulty one).</param>
@@ -28,12 +29,26 @@ public sealed class CaseRunner : IDisposable
     /// <summary>True when the emulator keeps the range for itself (halt address, stack); cases avoid it.</summary>
     public bool IsReserved(ulong address, int length) => EmulatedCpu.IsReserved(address, length);
 
+    /// <summary>Runs a case; an exception from the code under test or the lab's own machinery is a failure of that case, not of the run.</summary>
     public CaseResult Run(JumpCase c)
     {
+        try
+        {
+            return RunUnguarded(c);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new CaseResult(c, c.Form ?? "refused", $"unexpected {e.GetType().Name}: {e.Message}", [], null);
+        }
+    }
+
+    private CaseResult RunUnguarded(JumpCase c)
+    {
         var steps = new List<CaseStep>();
+        _unverified = null;
         var (expectedForm, expectedRefusal) = c.Expected;
         string row = c.Form ?? expectedForm ?? "refused";
-        CaseResult Fail(string why) => new(c, row, why, steps);
+        CaseResult Fail(string why) => new(c, row, why, steps, _unverified);
 
         JumpPlan plan;
         try
@@ -82,7 +97,7 @@ public sealed class CaseRunner : IDisposable
         }
 
         Repoint(repointed, c.Target, firstValue, "re-point back", steps, out failure);
-        return failure is null ? new CaseResult(c, row, null, steps) : Fail(failure);
+        return failure is null ? new CaseResult(c, row, null, steps, _unverified) : Fail(failure);
     }
 
     public void Dispose()
@@ -115,8 +130,10 @@ public sealed class CaseRunner : IDisposable
             return next;
         }
 
+        // The slot's bytes as they are; a longer new form extends into bytes (maybe pages) the slot did not use yet.
         Span<byte> slot = stackalloc byte[Math.Max(current.Size, next.Size)];
-        _cpu.Read(current.Slot, slot);
+        slot.Clear();
+        _cpu.Read(current.Slot, slot[..current.Size]);
         _encoder.Write(next, slot);
         var changed = next.Changed;
         if (!changed.IsEmpty)
@@ -170,6 +187,12 @@ public sealed class CaseRunner : IDisposable
         if (!report.Agrees)
         {
             return $"{what}: the disassembly disagrees: {string.Join("; ", report.Problems)}";
+        }
+
+        if (EmulatorDefects.Describe(plan) is { } defect)
+        {
+            _unverified = $"{what}: {defect}";
+            return null;
         }
 
         var outcome = _cpu.RunFrom(plan.Slot);

@@ -35,7 +35,7 @@ public static class Verifier
 
             void Record(CaseResult result, bool random)
             {
-                tallies.GetOrAdd((isa, result.Row), _ => new Tally()).Add(result.Passed, random);
+                tallies.GetOrAdd((isa, result.Row), _ => new Tally()).Add(result.Passed, random, result.Passed && result.Unverified is not null);
                 if (!result.Passed && Interlocked.Increment(ref kept) <= options.MaxFailuresKept)
                 {
                     failures.Add(result);
@@ -57,11 +57,10 @@ public static class Verifier
                 RunRandom(isa, runner, randomEach, options.Seed, Record, randomFailures);
             }
 
-            progress?.Invoke(isa, total, total);
         });
 
         var rows = tallies
-            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random))
+            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified))
             .OrderBy(r => r.Isa)
             .ThenBy(r => FormOrder(r.Isa, r.Form))
             .ToList();
@@ -128,6 +127,7 @@ public static class Verifier
         private int _cases;
         private int _passed;
         private int _random;
+        private int _unverified;
 
         public int Cases => _cases;
 
@@ -135,8 +135,15 @@ public static class Verifier
 
         public int Random => _random;
 
-        public void Add(bool passed, bool random)
+        public int Unverified => _unverified;
+
+        public void Add(bool passed, bool random, bool unverified)
         {
+            if (unverified)
+            {
+                Interlocked.Increment(ref _unverified);
+            }
+
             Interlocked.Increment(ref _cases);
             if (passed)
             {
