@@ -49,5 +49,5 @@ public static class InstructionSetNames
         TryParse(text, out var isa)
             ? isa
             : throw new ArgumentException(
-                $"unknown architecture '{text}'; expected one of {string.Join(", ", Names.Select(n => n.Name))}", nameof(text));
+                $"unknown architecture '{text}'; expected one of {string.Join(", ", Names.Select(n => n.Name))}");
 }
