@@ -157,16 +157,25 @@ public sealed class EmulatedCpu : IDisposable
         WriteFresh(address, stub[..size]);
     }
 
-    /// <summary>Drops Unicorn's translations of code in [<paramref name="address"/>, +<paramref name="length"/>); nothing for an empty range.</summary>
+    /// <summary>
+    /// Drops Unicorn's translations of code in [<paramref name="address"/>, +<paramref name="length"/>); nothing for an
+    /// empty range. The range is removed one mapped page at a time: Unicorn 2.0.1 turns the start of the range into an
+    /// offset in the RAM block that holds it and walks on from there, so the part of a range that runs into another
+    /// mapping (here, the next page) is missed and its stale translation keeps running (seen: an arm64 slot at a
+    /// page's last word, whose second instruction sat on the next page).
+    /// </summary>
     public void RemoveTranslations(ulong address, int length)
     {
-        if (length <= 0)
+        ulong remaining = (ulong)Math.Max(length, 0);
+        while (remaining > 0)
         {
-            return;
+            ulong pageEnd = (address & ~PageMask) + PageSize;
+            ulong piece = pageEnd == 0 ? remaining : Math.Min(remaining, pageEnd - address);
+            ulong end = address + piece;
+            _engine.RemoveTranslations(address, end == 0 ? ulong.MaxValue : end);
+            address = end;
+            remaining -= piece;
         }
-
-        ulong end = address + (ulong)length;
-        _engine.RemoveTranslations(address, end < address ? ulong.MaxValue : end);
     }
 
     /// <summary>

@@ -72,13 +72,17 @@ public static class CaseMatrix
         return facts.HasThumbBit && (target & 1) == 0 ? second | 1 : second;
     }
 
+    /// <summary>
+    /// Offsets of the slot from the base: every alignment the instruction set allows, and a slot whose encoding
+    /// straddles a page boundary (a re-point then changes code on two pages, which an emulator or a CPU caches apart).
+    /// </summary>
     private static IEnumerable<int> SlotOffsets(CpuFacts facts) => facts.Isa switch
     {
         // x86: every offset modulo 8, so the data-mode padding before the literal takes every length.
-        InstructionSet.I386 or InstructionSet.Amd64 => Enumerable.Range(0, 8),
-        InstructionSet.Thumb => [0, 2],
-        InstructionSet.Arm64 => [0, 4],
-        _ => [0],
+        InstructionSet.I386 or InstructionSet.Amd64 => [.. Enumerable.Range(0, 8), (int)Page - 3],
+        InstructionSet.Thumb => [0, 2, (int)Page - 2],
+        InstructionSet.Arm64 => [0, 4, (int)Page - 4],
+        _ => [0, (int)Page - 4],
     };
 
     private static IEnumerable<TargetStates> States(CpuFacts facts) =>

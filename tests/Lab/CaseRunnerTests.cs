@@ -87,6 +87,26 @@ public sealed class CaseRunnerTests
         });
     }
 
+    [Test]
+    public void ARepointAcrossAPageBoundaryRunsTheNewCodeOnBothPages()
+    {
+        // Found by the random cases: an arm64 slot at a page's last word. ADRP (0x...0FFC) and ADD/BR (next page) are
+        // translated apart; the re-point to 0x...CFFC changes ADRP's page and ADD's #lo12 (0xFEC → 0xFFC), the
+        // changed range [+0, +6) crosses the page, and Unicorn must drop the translations on both pages.
+        // Derivation: pages = 0x588FE561C - 0x588EE5620 = 0xFFFFC (immlo 0, immhi 0x3FFFF) → ADRP 0x907FFFF0 → f0ff7f90;
+        // ADD #0xFFC → 0x91000210 | 0xFFC << 10 = 0x913FF210 → 10f23f91; BR X16 → 00021fd6. The first write had
+        // pages 0x8000 (ADRP 0x90040010) and #0xFEC (ADD 0x913FB210 → 10b23f91), so bytes +0..+3 and +5 differ.
+        using var runner = new CaseRunner(InstructionSet.Arm64);
+        var result = runner.Run(new JumpCase(InstructionSet.Arm64, "adrp-add-br", PatchMode.Code, 0x588E_E562_0FFC, 0x588E_ED62_0FEC, 0x588F_E561_CFFC, "page"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Failure, Is.Null);
+            Assert.That(result.Steps[1].Plan.Changed, Is.EqualTo(new ByteRange(0, 6)));
+            Assert.That(result.Steps[1].Bytes, Is.EqualTo("f0ff7f90" + "10f23f91" + "00021fd6"));
+        });
+    }
+
     public enum Lie
     {
         None,
