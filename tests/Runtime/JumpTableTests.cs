@@ -181,6 +181,8 @@ internal static unsafe class NativeTargets
 
     public static nint ReturnsTwo => (nint)(delegate* unmanaged<int>)&Two;
 
+    public static nint ReturnsThree => (nint)(delegate* unmanaged<int>)&Three;
+
     public static nint Add => (nint)(delegate* unmanaged<long, long, long>)&Sum;
 
     [UnmanagedCallersOnly]
@@ -188,6 +190,9 @@ internal static unsafe class NativeTargets
 
     [UnmanagedCallersOnly]
     private static int Two() => 2;
+
+    [UnmanagedCallersOnly]
+    private static int Three() => 3;
 
     [UnmanagedCallersOnly]
     private static long Sum(long a, long b) => a + b;
