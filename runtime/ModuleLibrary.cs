@@ -69,6 +69,7 @@ internal sealed unsafe class ModuleLibrary
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
         }
 
+        Native.ClearDlerror();
         nint handle = Native.Dlopen(copyPath, Native.RtldNow | Native.RtldLocal);
         if (handle == 0)
         {

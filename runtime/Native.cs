@@ -70,6 +70,12 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "dlerror")]
     private static partial nint DlerrorRaw();
 
+    /// <summary>
+    /// Clears the loader's error state. Call it before dlopen/dlsym whose failure will be reported: it also binds dlerror
+    /// itself, whose first call would otherwise make the marshaller resolve it (a dlsym) and lose the pending message.
+    /// </summary>
+    public static void ClearDlerror() => DlerrorRaw();
+
     /// <summary>The loader's last error message, or a generic text when it has none.</summary>
     public static string Dlerror() => Marshal.PtrToStringUTF8(DlerrorRaw()) ?? "unknown dynamic loader error";
 
