@@ -213,7 +213,7 @@ public sealed unsafe partial class HcrRuntime
 
         if (!_modules.TryGetValue(name, out var module))
         {
-            module = new ModuleDescriptor(name, isRoot: false);
+            module = new ModuleDescriptor(name, isRoot: false, _lock);
             _modules.Add(name, module);
             transaction.OnUndo(() => _modules.Remove(name));
         }

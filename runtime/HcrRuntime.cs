@@ -46,7 +46,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         {
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
-        _root = new ModuleDescriptor(options.RootModuleName, isRoot: true);
+        _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
         _currentModule = _root.Name;
         _ownsCopyDirectory = options.CopyDirectory is null;
@@ -184,7 +184,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             ThrowIfDisposed();
             if (!_modules.ContainsKey(module))
             {
-                _modules.Add(module, new ModuleDescriptor(module, isRoot: false));
+                _modules.Add(module, new ModuleDescriptor(module, isRoot: false, _lock));
                 _transaction?.OnUndo(() => _modules.Remove(module));
             }
         }

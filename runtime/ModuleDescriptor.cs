@@ -6,10 +6,13 @@ namespace HcrLab.Runtime;
 /// </summary>
 public sealed class ModuleDescriptor
 {
-    internal ModuleDescriptor(string name, bool isRoot)
+    private readonly Lock _runtimeLock;
+
+    internal ModuleDescriptor(string name, bool isRoot, Lock runtimeLock)
     {
         Name = name;
         IsRoot = isRoot;
+        _runtimeLock = runtimeLock;
     }
 
     /// <summary>The key the module is known by: the string imports list it under and its code registers symbols under.</summary>
@@ -34,18 +37,18 @@ public sealed class ModuleDescriptor
     /// <summary>The runtime generation at which the loaded code was loaded; -1 for a module never loaded.</summary>
     public long Generation { get; internal set; } = -1;
 
-    public int ProcCount => ProcTable.Count;
+    public int ProcCount => Snapshot(() => ProcTable.Count);
 
-    public int GlobalCount => GlobalTable.Count;
+    public int GlobalCount => Snapshot(() => GlobalTable.Count);
 
     /// <summary>A snapshot of the module's procs, in name order.</summary>
-    public IReadOnlyList<ProcSymbol> Procs => [.. ProcTable.Values.OrderBy(p => p.Name, StringComparer.Ordinal)];
+    public IReadOnlyList<ProcSymbol> Procs => Snapshot<IReadOnlyList<ProcSymbol>>(() => [.. ProcTable.Values.OrderBy(p => p.Name, StringComparer.Ordinal)]);
 
     /// <summary>A snapshot of the module's globals, in name order.</summary>
-    public IReadOnlyList<GlobalSymbol> Globals => [.. GlobalTable.Values.OrderBy(g => g.Name, StringComparer.Ordinal)];
+    public IReadOnlyList<GlobalSymbol> Globals => Snapshot<IReadOnlyList<GlobalSymbol>>(() => [.. GlobalTable.Values.OrderBy(g => g.Name, StringComparer.Ordinal)]);
 
     /// <summary>How many before and after handlers the loaded code registered.</summary>
-    public (int Before, int After) HandlerCount => (Handlers.Count(h => h.IsBefore), Handlers.Count(h => !h.IsBefore));
+    public (int Before, int After) HandlerCount => Snapshot(() => (Handlers.Count(h => h.IsBefore), Handlers.Count(h => !h.IsBefore)));
 
     internal ModuleLibrary? Library { get; set; }
 
@@ -54,6 +57,15 @@ public sealed class ModuleDescriptor
     internal Dictionary<string, GlobalSymbol> GlobalTable { get; } = new(StringComparer.Ordinal);
 
     internal List<EventHandlerEntry> Handlers { get; set; } = [];
+
+    // The tables change under the runtime's lock during registration and reload; reads take it too.
+    private T Snapshot<T>(Func<T> read)
+    {
+        lock (_runtimeLock)
+        {
+            return read();
+        }
+    }
 
     public override string ToString() =>
         $"module {Name}{(IsLoaded ? $" ({Path}, generation {Generation})" : "")}: {ProcCount} procs, {GlobalCount} globals";
