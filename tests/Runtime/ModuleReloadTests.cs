@@ -269,6 +269,21 @@ public sealed unsafe class ModuleReloadTests
     }
 
     [Test]
+    public void AFullJumpTableDuringInitFailsTheLoadInsteadOfTheProcess()
+    {
+        _bench.Dispose();
+        _bench = new ModuleWorkbench(jumpTableCapacity: 2); // the host's log proc and a's value; "extra" finds no slot
+        _bench.Build("a", 1, Module(datInit: """hcrRegisterProc(M, "extra", (void*)value_actual);"""));
+
+        var error = Assert.Throws<ModuleLoadException>(() => Runtime.Start("a"))!;
+
+        Assert.That((error.Module, error.Stage), Is.EqualTo(("a", ModuleLoadStage.Init)));
+        Assert.That(error.Cause, Is.EqualTo(
+            "DatInit000: hcrRegisterProc: the jump table is full: all 2 slots are in use; give HcrRuntimeOptions.JumpTableCapacity a larger value"));
+        Assert.That((Runtime.Table.InUse, Runtime.Modules.Count), Is.EqualTo((1, 1)));
+    }
+
+    [Test]
     public void HasModuleChangedAcceptsASignatureHash()
     {
         _bench.Build("a", 1, Module());
