@@ -1,0 +1,31 @@
+namespace HcrLab.Runtime;
+
+/// <summary>A registered global: runtime-owned, zero-filled native memory that keeps its address and value across reloads.</summary>
+public sealed class GlobalSymbol
+{
+    internal GlobalSymbol(string module, string name, nint address, ulong size, nint gcMarker, long generation)
+    {
+        Module = module;
+        Name = name;
+        Address = address;
+        Size = size;
+        GcMarker = gcMarker;
+        Generation = generation;
+    }
+
+    public string Module { get; }
+
+    public string Name { get; }
+
+    public nint Address { get; }
+
+    /// <summary>The size it was first registered with; a registration with another size is refused.</summary>
+    public ulong Size { get; }
+
+    /// <summary>The <c>void (*)(void)</c> that <c>hcrMarkGlobals</c> calls for it, or 0.</summary>
+    public nint GcMarker { get; internal set; }
+
+    public long Generation { get; internal set; }
+
+    public override string ToString() => $"global {Module}.{Name} ({Size} bytes at 0x{Address:x}, generation {Generation})";
+}

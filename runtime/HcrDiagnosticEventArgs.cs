@@ -1,0 +1,13 @@
+namespace HcrLab.Runtime;
+
+/// <summary>
+/// Something a module asked of the runtime through the C ABI that the runtime refused or could not answer (the C ABI
+/// answers NULL or false instead of throwing). <see cref="FailsLoad"/> is true when it happened during a start or reload
+/// and makes that load fail.
+/// </summary>
+public sealed class HcrDiagnosticEventArgs(string message, bool failsLoad) : EventArgs
+{
+    public string Message { get; } = message;
+
+    public bool FailsLoad { get; } = failsLoad;
+}

@@ -1,0 +1,76 @@
+namespace HcrLab.Runtime;
+
+/// <summary>The base of every error the runtime reports, so a host can catch the runtime's errors and nothing else.</summary>
+public class HcrException : Exception
+{
+    public HcrException(string message)
+        : base(message)
+    {
+    }
+
+    public HcrException(string message, Exception? inner)
+        : base(message, inner)
+    {
+    }
+}
+
+/// <summary>The executable memory's bounded range has no room for another allocation.</summary>
+public sealed class ExecutableMemoryFullException(ulong capacity, ulong used, ulong requested)
+    : HcrException($"executable memory is full: {used} of {capacity} bytes used, {requested} more requested")
+{
+    public ulong Capacity { get; } = capacity;
+
+    public ulong Used { get; } = used;
+
+    public ulong Requested { get; } = requested;
+}
+
+/// <summary>Every slot of the jump table is in use (live procs, or removed procs whose slot was not yet reused).</summary>
+public sealed class JumpTableFullException(int capacity, Exception? inner = null)
+    : HcrException($"the jump table is full: all {capacity} slots are in use; give HcrRuntimeOptions.JumpTableCapacity a larger value", inner)
+{
+    public int Capacity { get; } = capacity;
+}
+
+/// <summary>No module of that name is known to the runtime (it was never added or loaded, or it was unloaded).</summary>
+public sealed class UnknownModuleException(string module)
+    : HcrException($"unknown module '{module}'")
+{
+    public string Module { get; } = module;
+}
+
+/// <summary>What kind of symbol a lookup was for.</summary>
+public enum SymbolKind
+{
+    Proc,
+    Global,
+}
+
+/// <summary>The module is known but has no proc or global of that name.</summary>
+public sealed class UnknownSymbolException(SymbolKind kind, string module, string name)
+    : HcrException($"module '{module}' has no {kind.ToString().ToLowerInvariant()} named '{name}'")
+{
+    public SymbolKind Kind { get; } = kind;
+
+    public string Module { get; } = module;
+
+    public string Name { get; } = name;
+}
+
+/// <summary>
+/// A global was registered again with a different size. The runtime keeps the existing block (other code holds its
+/// address) and refuses the registration instead of handing out a block smaller than the code expects.
+/// </summary>
+public sealed class GlobalSizeMismatchException(string module, string name, ulong registeredSize, ulong requestedSize)
+    : HcrException(
+        $"global '{name}' of module '{module}' was registered with {registeredSize} bytes and is now registered with {requestedSize}; " +
+        "a global cannot change size across a reload (rename it, or remove it in one reload and add it back in the next)")
+{
+    public string Module { get; } = module;
+
+    public string Name { get; } = name;
+
+    public ulong RegisteredSize { get; } = registeredSize;
+
+    public ulong RequestedSize { get; } = requestedSize;
+}

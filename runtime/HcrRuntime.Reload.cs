@@ -1,0 +1,398 @@
+using System.Runtime.InteropServices;
+
+namespace HcrLab.Runtime;
+
+/// <summary>Start, reload and their transaction: discovery, the initialisation passes, handlers, commit and rollback.</summary>
+public sealed unsafe partial class HcrRuntime
+{
+    /// <summary>
+    /// Loads the root's imports and everything they import, depth-first, dependencies first, and initialises them in
+    /// the reference's order. On failure nothing stays loaded and the runtime can be started again.
+    /// </summary>
+    /// <param name="imports">The root's imports: module names (see <see cref="ResolveModulePath"/>).</param>
+    /// <exception cref="ModuleLoadException">A module failed to load or to initialise.</exception>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    public ReloadResult Start(params IEnumerable<string> imports)
+    {
+        ArgumentNullException.ThrowIfNull(imports);
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (_started || _reloading)
+            {
+                throw new InvalidOperationException("the runtime is already started; call PerformCodeReload to pick up changes");
+            }
+
+            var previousImports = _root.Imports;
+            _root.Imports = [.. imports];
+            _reloading = true;
+            try
+            {
+                var transaction = RunTransaction(isReload: false);
+                _started = true;
+                var unloaded = UnloadUnreachable(transaction.Visited);
+                return new ReloadResult(true, _generation, [.. transaction.Loaded.Select(m => m.Name)], unloaded);
+            }
+            catch
+            {
+                _root.Imports = previousImports;
+                throw;
+            }
+            finally
+            {
+                _reloading = false;
+            }
+        }
+    }
+
+    /// <summary>True when some loaded module's file now holds other bytes than the copy that was loaded.</summary>
+    public bool ReloadNeeded()
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            return _modules.Values.Any(IsChangedOnDisk);
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="moduleOrHash"/> (a module name, or a signature hash as <c>HcrGetSigHash</c> returns it)
+    /// was reloaded by the reload whose after-handlers are running now, or when its file has changed since it was loaded.
+    /// </summary>
+    /// <exception cref="UnknownModuleException">Neither a module name nor a loaded module's hash.</exception>
+    public bool HasModuleChanged(string moduleOrHash)
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (!_modules.TryGetValue(moduleOrHash, out var module)
+                && !(_moduleByHash.TryGetValue(moduleOrHash, out string? name) && _modules.TryGetValue(name, out module)))
+            {
+                throw new UnknownModuleException(moduleOrHash);
+            }
+
+            return (_reloadedNow?.Contains(module.Name) ?? false) || IsChangedOnDisk(module);
+        }
+    }
+
+    /// <summary>
+    /// Reloads every changed module. With nothing changed it does nothing at all (no handler, no new generation).
+    /// Otherwise: generation + 1; the before handlers (the old code's) leaves first, root last; changed modules are
+    /// loaded from fresh copies and the initialisation passes run; the after handlers (a reloaded module's are the ones
+    /// its new code registered) in the same order, with <see cref="HasModuleChanged"/> true for reloaded modules; last,
+    /// modules no longer reachable from the root are unloaded and their globals freed.
+    /// </summary>
+    /// <exception cref="ModuleLoadException">
+    /// A module failed to load or to initialise: the reload is undone (slots point at the previous code again, the new
+    /// copies are unloaded, the generation is back), the old code's after handlers run, and the old code keeps running.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">Not started, or called from inside a reload.</exception>
+    public ReloadResult PerformCodeReload()
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (!_started)
+            {
+                throw new InvalidOperationException("the runtime is not started; call Start first");
+            }
+
+            if (_reloading)
+            {
+                throw new InvalidOperationException("a reload is already running (a handler or an init function asked for another)");
+            }
+
+            if (!_modules.Values.Any(IsChangedOnDisk))
+            {
+                return ReloadResult.NoChange(_generation);
+            }
+
+            _reloading = true;
+            long previousGeneration = _generation;
+            try
+            {
+                _generation++;
+                RunHandlers(isBefore: true);
+                Transaction transaction;
+                try
+                {
+                    transaction = RunTransaction(isReload: true);
+                }
+                catch
+                {
+                    _generation = previousGeneration;
+                    RunHandlers(isBefore: false);
+                    throw;
+                }
+
+                IReadOnlyList<string> unloaded;
+                _reloadedNow = [.. transaction.Loaded.Select(m => m.Name)];
+                try
+                {
+                    RunHandlers(isBefore: false);
+                }
+                finally
+                {
+                    _reloadedNow = null;
+                    unloaded = UnloadUnreachable(transaction.Visited);
+                }
+
+                return new ReloadResult(true, _generation, [.. transaction.Loaded.Select(m => m.Name)], unloaded);
+            }
+            finally
+            {
+                _reloading = false;
+            }
+        }
+    }
+
+    private bool IsChangedOnDisk(ModuleDescriptor module) =>
+        module.Library is { } library && library.Fingerprint.DiffersFrom(library.OriginalPath);
+
+    private Transaction RunTransaction(bool isReload)
+    {
+        var transaction = new Transaction();
+        _transaction = transaction;
+        try
+        {
+            Discover(_root.Imports, transaction, isReload);
+            RebuildHashIndex();
+            Initialise(transaction);
+            Commit(transaction);
+            return transaction;
+        }
+        catch
+        {
+            Rollback(transaction);
+            throw;
+        }
+        finally
+        {
+            _transaction = null;
+            _currentModule = _root.Name;
+            RebuildHashIndex();
+        }
+    }
+
+    /// <summary>Depth-first in import order, dependencies first; each module once; unchanged modules are walked, not reloaded.</summary>
+    private void Discover(IReadOnlyList<string> imports, Transaction transaction, bool isReload)
+    {
+        foreach (string name in imports)
+        {
+            if (!transaction.Visited.Add(name))
+            {
+                continue;
+            }
+
+            if (_modules.TryGetValue(name, out var existing) && existing.IsLoaded && !(isReload && IsChangedOnDisk(existing)))
+            {
+                Discover(existing.Imports, transaction, isReload);
+                transaction.Order.Add(existing);
+                continue;
+            }
+
+            var module = Load(name, transaction);
+            Discover(module.Imports, transaction, isReload);
+            transaction.Order.Add(module);
+            transaction.Loaded.Add(module);
+        }
+    }
+
+    /// <summary>Loads a fresh copy of a module's library; the old one, if any, stays loaded (and running) until commit.</summary>
+    private ModuleDescriptor Load(string name, Transaction transaction)
+    {
+        if (name == _root.Name)
+        {
+            throw new ModuleLoadException(name, null, ModuleLoadStage.Copy, "the root module is the host and cannot be imported");
+        }
+
+        string path = ResolveModulePath(name);
+        string copy = System.IO.Path.Combine(_copyDirectory,
+            $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
+        var library = ModuleLibrary.Load(name, path, copy);
+
+        if (!_modules.TryGetValue(name, out var module))
+        {
+            module = new ModuleDescriptor(name, isRoot: false, _lock);
+            _modules.Add(name, module);
+            transaction.OnUndo(() => _modules.Remove(name));
+        }
+
+        var (oldLibrary, oldImports, oldHandlers, oldGeneration) = (module.Library, module.Imports, module.Handlers, module.Generation);
+        var target = module;
+        transaction.OnUndo(() =>
+        {
+            library.Close();
+            (target.Library, target.Imports, target.Handlers, target.Generation) = (oldLibrary, oldImports, oldHandlers, oldGeneration);
+        });
+
+        // The new code registers its handlers again in Init000; the old code's are kept aside for a rollback.
+        (module.Library, module.Imports, module.Handlers, module.Generation) = (library, library.Imports, [], _generation);
+        if (oldLibrary is not null)
+        {
+            transaction.Replaced.Add(oldLibrary);
+        }
+
+        return module;
+    }
+
+    /// <summary>The reference's passes: HcrInit000 and HcrCreateTypeInfos of new code; DatInit000 of every reachable module; Init000 of new code.</summary>
+    private void Initialise(Transaction transaction)
+    {
+        foreach (var module in transaction.Loaded)
+        {
+            var library = module.Library!;
+            RunInit(module, "HcrInit000", () => library.HcrInit000(Handle, ModuleAbi.ProcAddressGetter));
+            if (library.HcrCreateTypeInfos != null)
+            {
+                RunInit(module, "HcrCreateTypeInfos", () => library.HcrCreateTypeInfos());
+            }
+        }
+
+        foreach (var module in transaction.Order)
+        {
+            var library = module.Library!;
+            RunInit(module, "DatInit000", () => library.DatInit000());
+        }
+
+        foreach (var module in transaction.Loaded)
+        {
+            var library = module.Library!;
+            _currentModule = module.Name;
+            RunInit(module, "Init000", () => library.Init000());
+            _currentModule = _root.Name;
+        }
+    }
+
+    private void RunInit(ModuleDescriptor module, string function, Action call)
+    {
+        var transaction = _transaction!;
+        int before = transaction.Errors.Count;
+        call();
+        if (transaction.Errors.Count > before)
+        {
+            throw new ModuleLoadException(module.Name, module.Path, ModuleLoadStage.Init,
+                $"{function}: {string.Join("; ", transaction.Errors.Skip(before))}");
+        }
+    }
+
+    /// <summary>Drops what new code no longer registered (its slots go to the bad-call stub) and unloads replaced libraries.</summary>
+    private void Commit(Transaction transaction)
+    {
+        foreach (var module in transaction.Loaded)
+        {
+            foreach (var proc in module.ProcTable.Values.Where(p => p.Generation < _generation).ToList())
+            {
+                module.ProcTable.Remove(proc.Name);
+                Table.Release(proc.Slot, proc.Module, proc.Name);
+            }
+
+            foreach (var global in module.GlobalTable.Values.Where(g => g.Generation < _generation).ToList())
+            {
+                module.GlobalTable.Remove(global.Name);
+                NativeMemory.AlignedFree((void*)global.Address);
+            }
+        }
+
+        foreach (var library in transaction.Replaced)
+        {
+            library.Close();
+        }
+    }
+
+    private void Rollback(Transaction transaction)
+    {
+        for (int i = transaction.Undo.Count - 1; i >= 0; i--)
+        {
+            transaction.Undo[i]();
+        }
+    }
+
+    private IReadOnlyList<string> UnloadUnreachable(HashSet<string> reachable)
+    {
+        var unreachable = _modules.Values.Where(m => m.IsLoaded && !reachable.Contains(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+        foreach (var module in unreachable)
+        {
+            FreeModule(module, releaseSlots: true);
+            _modules.Remove(module.Name);
+        }
+
+        RebuildHashIndex();
+        return [.. unreachable.Select(m => m.Name)];
+    }
+
+    /// <summary>Each module's handlers once, in depth-first post-order from the root: leaves first, the root last.</summary>
+    private void RunHandlers(bool isBefore)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var order = new List<ModuleDescriptor>();
+        Walk(_root);
+        foreach (var module in order)
+        {
+            foreach (var handler in module.Handlers.Where(h => h.IsBefore == isBefore).ToList())
+            {
+                try
+                {
+                    handler.Invoke();
+                }
+                catch (Exception e)
+                {
+                    Report($"a {(isBefore ? "before" : "after")}-reload handler of module '{module.Name}' threw {e.GetType().Name}: {e.Message}", failsLoad: false);
+                }
+            }
+        }
+
+        void Walk(ModuleDescriptor module)
+        {
+            if (!seen.Add(module.Name))
+            {
+                return;
+            }
+
+            foreach (string import in module.Imports)
+            {
+                if (_modules.TryGetValue(import, out var imported))
+                {
+                    Walk(imported);
+                }
+            }
+
+            order.Add(module);
+        }
+    }
+
+    private void RebuildHashIndex()
+    {
+        _moduleByHash.Clear();
+        foreach (var module in _modules.Values)
+        {
+            if (module.Library is { SignatureHash.Length: > 0 } library)
+            {
+                _moduleByHash[library.SignatureHash] = module.Name;
+            }
+        }
+    }
+
+    /// <summary>What a start or reload changed, so a failure can put everything back.</summary>
+    private sealed class Transaction
+    {
+        public List<Action> Undo { get; } = [];
+
+        /// <summary>Refusals of C ABI calls made while the current init function ran.</summary>
+        public List<string> Errors { get; } = [];
+
+        /// <summary>Every module reached from the root.</summary>
+        public HashSet<string> Visited { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Reached modules in depth-first post-order.</summary>
+        public List<ModuleDescriptor> Order { get; } = [];
+
+        /// <summary>Modules loaded now (new, or changed on disk), in post-order.</summary>
+        public List<ModuleDescriptor> Loaded { get; } = [];
+
+        /// <summary>Old libraries of reloaded modules: unloaded at commit, kept (and running) on rollback.</summary>
+        public List<ModuleLibrary> Replaced { get; } = [];
+
+        public void OnUndo(Action undo) => Undo.Add(undo);
+    }
+}

@@ -1,0 +1,500 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+
+namespace HcrLab.Runtime;
+
+/// <summary>
+/// The hot code reloading runtime, as a .NET host sees it: modules and their symbols, the jump table their procs are
+/// called through, start and reload. Modules see the same runtime through the C ABI (<see cref="EntryPoint"/>), which
+/// answers NULL or false where this face throws.
+/// <para>
+/// Registration, lookup, start and reload are serialised by one lock (re-entrant: module init code calls back into the
+/// runtime on the reloading thread). Calls through slots take no lock. One runtime at a time per process: the C ABI has
+/// no context argument, so modules reach <see cref="Current"/>.
+/// </para>
+/// <para>
+/// Threads: a reload unloads replaced libraries, so no thread may be running module code while
+/// <see cref="PerformCodeReload"/> runs (calls that start after the re-point reach the new code; a call already inside
+/// old code would return into unmapped memory).
+/// </para>
+/// </summary>
+public sealed unsafe partial class HcrRuntime : IDisposable
+{
+    private static readonly Lock CurrentLock = new();
+    private static HcrRuntime? s_current;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, ModuleDescriptor> _modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _moduleByHash = new(StringComparer.Ordinal);
+    private readonly ModuleDescriptor _root;
+    private readonly string _copyDirectory;
+    private readonly bool _ownsCopyDirectory;
+    private GCHandle _self;
+    private long _generation;
+    private long _copySequence;
+    private string _currentModule;
+    private bool _started;
+    private bool _reloading;
+    private bool _disposed;
+    private HashSet<string>? _reloadedNow;
+    private Transaction? _transaction;
+
+    private HcrRuntime(HcrRuntimeOptions options)
+    {
+        Options = options;
+        Table = new JumpTable(options.JumpTableCapacity, options.JumpTableAnchor)
+        {
+            ReportBadCallsToStandardError = options.ReportToStandardError,
+        };
+        _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
+        _modules.Add(_root.Name, _root);
+        _currentModule = _root.Name;
+        _ownsCopyDirectory = options.CopyDirectory is null;
+        _copyDirectory = options.CopyDirectory
+            ?? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hcrlab-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(_copyDirectory);
+        _self = GCHandle.Alloc(this, GCHandleType.Normal);
+    }
+
+    /// <summary>The live runtime that modules' C ABI calls reach, or null.</summary>
+    public static HcrRuntime? Current => Volatile.Read(ref s_current);
+
+    public HcrRuntimeOptions Options { get; }
+
+    /// <summary>The jump table: its bad-call count, last bad call and event are the host's view of calls to removed procs.</summary>
+    public JumpTable Table { get; }
+
+    /// <summary>0 after start, +1 per reload that changed something.</summary>
+    public long Generation
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _generation;
+            }
+        }
+    }
+
+    /// <summary>The host's own module (<see cref="HcrRuntimeOptions.RootModuleName"/>).</summary>
+    public string RootModule => _root.Name;
+
+    public bool IsStarted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _started;
+            }
+        }
+    }
+
+    /// <summary>Where loaded copies of module files go.</summary>
+    public string CopyDirectory => _copyDirectory;
+
+    /// <summary>The opaque handle passed as the first argument of each module's <c>HcrInit000</c>.</summary>
+    public nint Handle => GCHandle.ToIntPtr(_self);
+
+    /// <summary>A snapshot of every module, the root first, then by name.</summary>
+    public IReadOnlyList<ModuleDescriptor> Modules
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [_root, .. _modules.Values.Where(m => !m.IsRoot).OrderBy(m => m.Name, StringComparer.Ordinal)];
+            }
+        }
+    }
+
+    /// <summary>The most recent diagnostic (see <see cref="Diagnostic"/>), or null.</summary>
+    public string? LastDiagnostic { get; private set; }
+
+    /// <summary>
+    /// Raised when a module's C ABI call is refused or unanswerable (the C call gets NULL or false). Raised on the
+    /// calling thread, inside the runtime's lock: do not call back into the runtime from another thread and wait for it.
+    /// </summary>
+    public event EventHandler<HcrDiagnosticEventArgs>? Diagnostic;
+
+    /// <summary>Creates the process's runtime.</summary>
+    /// <exception cref="InvalidOperationException">Another runtime is alive in this process.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not linux-x64.</exception>
+    public static HcrRuntime Create(HcrRuntimeOptions? options = null)
+    {
+        Native.RequireLinuxX64();
+        lock (CurrentLock)
+        {
+            if (s_current is not null)
+            {
+                throw new InvalidOperationException(
+                    "another HcrRuntime is alive in this process; dispose it first (the module C ABI has no context argument, so modules reach exactly one runtime)");
+            }
+
+            var runtime = new HcrRuntime(options ?? new HcrRuntimeOptions());
+            Volatile.Write(ref s_current, runtime);
+            return runtime;
+        }
+    }
+
+    /// <summary>
+    /// The <c>getProcAddr</c> passed to each module's <c>HcrInit000</c>: <c>void* (*)(void* handle, const char* name)</c>,
+    /// returning the C ABI entry point of that name (see <see cref="EntryPointNames"/>) or NULL.
+    /// </summary>
+    public static nint ProcAddressGetter => ModuleAbi.ProcAddressGetter;
+
+    /// <summary>The names of the C ABI entry points: hcrRegisterProc, hcrGetProc, hcrRegisterGlobal, ...</summary>
+    public static IReadOnlyCollection<string> EntryPointNames => ModuleAbi.Names;
+
+    /// <summary>The address of the C ABI entry point <paramref name="name"/>, or 0 for an unknown name.</summary>
+    public static nint EntryPoint(string name) => ModuleAbi.Lookup(name);
+
+    /// <summary>The library file a module name stands for (see <see cref="HcrRuntimeOptions.ResolveModulePath"/>).</summary>
+    public string ResolveModulePath(string module)
+    {
+        if (Options.ResolveModulePath is { } resolve)
+        {
+            return System.IO.Path.GetFullPath(resolve(module));
+        }
+
+        string directory = Options.ModuleDirectory ?? Directory.GetCurrentDirectory();
+        if (System.IO.Path.IsPathRooted(module))
+        {
+            return module;
+        }
+
+        if (module.Contains('/', StringComparison.Ordinal) || module.EndsWith(".so", StringComparison.Ordinal))
+        {
+            return System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, module));
+        }
+
+        string plain = System.IO.Path.Combine(directory, module + ".so");
+        string prefixed = System.IO.Path.Combine(directory, "lib" + module + ".so");
+        return System.IO.Path.GetFullPath(!File.Exists(plain) && File.Exists(prefixed) ? prefixed : plain);
+    }
+
+    // ---- modules -------------------------------------------------------------------------------------------------
+
+    /// <summary>Adds an empty module (no library) if none of that name exists, so symbols can be registered under it.</summary>
+    public void AddModule(string module)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(module);
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (!_modules.ContainsKey(module))
+            {
+                _modules.Add(module, new ModuleDescriptor(module, isRoot: false, _lock));
+                _transaction?.OnUndo(() => _modules.Remove(module));
+            }
+        }
+    }
+
+    /// <exception cref="UnknownModuleException">No such module.</exception>
+    public ModuleDescriptor GetModule(string module)
+    {
+        lock (_lock)
+        {
+            return ModuleOrThrow(module);
+        }
+    }
+
+    public bool TryGetModule(string module, [NotNullWhen(true)] out ModuleDescriptor? descriptor)
+    {
+        lock (_lock)
+        {
+            return _modules.TryGetValue(module, out descriptor);
+        }
+    }
+
+    // ---- procs ---------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Registers <paramref name="target"/> as proc <paramref name="name"/> of <paramref name="module"/> and returns the
+    /// proc's slot address. A new name takes a slot (a released one first); a known name keeps its slot, which is
+    /// re-pointed. Either way the proc's generation becomes the current one.
+    /// </summary>
+    /// <exception cref="UnknownModuleException">No such module (add it first).</exception>
+    /// <exception cref="JumpTableFullException">The name is new and no slot is free.</exception>
+    public nint RegisterProc(string module, string name, nint target)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            var descriptor = ModuleOrThrow(module);
+            if (descriptor.ProcTable.TryGetValue(name, out var proc))
+            {
+                nint previousTarget = proc.Target;
+                long previousGeneration = proc.Generation;
+                _transaction?.OnUndo(() =>
+                {
+                    Table.Repoint(proc.Slot, previousTarget);
+                    proc.Target = previousTarget;
+                    proc.Generation = previousGeneration;
+                });
+                Table.Repoint(proc.Slot, target);
+                proc.Target = target;
+                proc.Generation = _generation;
+            }
+            else
+            {
+                var slot = Table.Allocate(target);
+                proc = new ProcSymbol(module, name, slot, target, _generation);
+                descriptor.ProcTable.Add(name, proc);
+                _transaction?.OnUndo(() =>
+                {
+                    descriptor.ProcTable.Remove(name);
+                    Table.Release(slot, module, name);
+                });
+            }
+
+            return proc.Address;
+        }
+    }
+
+    /// <summary>The slot address of a registered proc.</summary>
+    /// <exception cref="UnknownModuleException">No such module.</exception>
+    /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
+    public nint GetProc(string module, string name) => GetProcSymbol(module, name).Address;
+
+    public bool TryGetProc(string module, string name, out nint slotAddress)
+    {
+        lock (_lock)
+        {
+            slotAddress = _modules.TryGetValue(module, out var descriptor) && descriptor.ProcTable.TryGetValue(name, out var proc) ? proc.Address : 0;
+            return slotAddress != 0;
+        }
+    }
+
+    /// <exception cref="UnknownModuleException">No such module.</exception>
+    /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
+    public ProcSymbol GetProcSymbol(string module, string name)
+    {
+        lock (_lock)
+        {
+            return ModuleOrThrow(module).ProcTable.TryGetValue(name, out var proc)
+                ? proc
+                : throw new UnknownSymbolException(SymbolKind.Proc, module, name);
+        }
+    }
+
+    // ---- globals -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Registers global <paramref name="name"/> of <paramref name="module"/>: a new name gets <paramref name="size"/>
+    /// zero-filled bytes (16-aligned) and <see cref="GlobalRegistration.IsNew"/> true, so the caller runs its
+    /// initializer once; a known name of the same size gets its existing block and false.
+    /// </summary>
+    /// <exception cref="UnknownModuleException">No such module.</exception>
+    /// <exception cref="GlobalSizeMismatchException">The name is known with another size.</exception>
+    public GlobalRegistration RegisterGlobal(string module, string name, ulong size, nint gcMarker = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            var descriptor = ModuleOrThrow(module);
+            if (descriptor.GlobalTable.TryGetValue(name, out var global))
+            {
+                if (global.Size != size)
+                {
+                    throw new GlobalSizeMismatchException(module, name, global.Size, size);
+                }
+
+                long previousGeneration = global.Generation;
+                nint previousMarker = global.GcMarker;
+                _transaction?.OnUndo(() =>
+                {
+                    global.Generation = previousGeneration;
+                    global.GcMarker = previousMarker;
+                });
+                global.Generation = _generation;
+                global.GcMarker = gcMarker;
+                return new GlobalRegistration(global.Address, IsNew: false);
+            }
+
+            nint address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+            NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
+            global = new GlobalSymbol(module, name, address, size, gcMarker, _generation);
+            descriptor.GlobalTable.Add(name, global);
+            _transaction?.OnUndo(() =>
+            {
+                descriptor.GlobalTable.Remove(name);
+                NativeMemory.AlignedFree((void*)address);
+            });
+            return new GlobalRegistration(address, IsNew: true);
+        }
+    }
+
+    /// <summary>The address of a registered global.</summary>
+    /// <exception cref="UnknownModuleException">No such module.</exception>
+    /// <exception cref="UnknownSymbolException">The module has no global of that name.</exception>
+    public nint GetGlobal(string module, string name) => GetGlobalSymbol(module, name).Address;
+
+    public bool TryGetGlobal(string module, string name, out nint address)
+    {
+        lock (_lock)
+        {
+            address = _modules.TryGetValue(module, out var descriptor) && descriptor.GlobalTable.TryGetValue(name, out var global) ? global.Address : 0;
+            return address != 0;
+        }
+    }
+
+    /// <exception cref="UnknownModuleException">No such module.</exception>
+    /// <exception cref="UnknownSymbolException">The module has no global of that name.</exception>
+    public GlobalSymbol GetGlobalSymbol(string module, string name)
+    {
+        lock (_lock)
+        {
+            return ModuleOrThrow(module).GlobalTable.TryGetValue(name, out var global)
+                ? global
+                : throw new UnknownSymbolException(SymbolKind.Global, module, name);
+        }
+    }
+
+    /// <summary>Calls every global's GC marker (what <c>hcrMarkGlobals</c> does).</summary>
+    public void MarkGlobals()
+    {
+        lock (_lock)
+        {
+            foreach (var global in _modules.Values.SelectMany(m => m.GlobalTable.Values).ToList())
+            {
+                if (global.GcMarker != 0)
+                {
+                    ((delegate* unmanaged<void>)global.GcMarker)();
+                }
+            }
+        }
+    }
+
+    // ---- handlers ------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Adds a .NET handler run before (<paramref name="isBefore"/>) or after each effective reload. It is filed under the
+    /// module whose <c>Init000</c> is running, else under the root, whose handlers run last. Exceptions it throws are
+    /// reported as diagnostics and do not stop the reload.
+    /// </summary>
+    public void AddEventHandler(bool isBefore, Action handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        AddHandler(new EventHandlerEntry(isBefore, 0, handler));
+    }
+
+    internal void AddHandler(EventHandlerEntry entry)
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            var handlers = ModuleOrThrow(_currentModule).Handlers;
+            handlers.Add(entry);
+            _transaction?.OnUndo(() => handlers.Remove(entry));
+        }
+    }
+
+    // ---- lifetime ------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Unloads every module (their code and globals are gone), unmaps the jump table and removes the copies. Slots
+    /// must not be called afterwards.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_reloading)
+            {
+                throw new InvalidOperationException("the runtime cannot be disposed from inside a reload");
+            }
+
+            _disposed = true;
+            foreach (var module in _modules.Values.ToList())
+            {
+                FreeModule(module, releaseSlots: false);
+            }
+
+            _modules.Clear();
+            Table.Dispose();
+            if (_ownsCopyDirectory)
+            {
+                try
+                {
+                    Directory.Delete(_copyDirectory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Left for the temp cleaner; nothing is loaded from it any more.
+                }
+            }
+
+            _self.Free();
+        }
+
+        lock (CurrentLock)
+        {
+            if (s_current == this)
+            {
+                Volatile.Write(ref s_current, null);
+            }
+        }
+    }
+
+    internal void Report(string message, bool failsLoad)
+    {
+        LastDiagnostic = message;
+        if (failsLoad && _transaction is { } transaction)
+        {
+            transaction.Errors.Add(message);
+        }
+
+        if (Options.ReportToStandardError)
+        {
+            Console.Error.WriteLine($"hcr: {message}");
+        }
+
+        try
+        {
+            Diagnostic?.Invoke(this, new HcrDiagnosticEventArgs(message, failsLoad && _transaction is not null));
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"hcr: a Diagnostic handler threw {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private ModuleDescriptor ModuleOrThrow(string module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return _modules.TryGetValue(module, out var descriptor) ? descriptor : throw new UnknownModuleException(module);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Frees a module's globals, releases its slots to the bad-call stub and unloads its library.</summary>
+    private void FreeModule(ModuleDescriptor module, bool releaseSlots)
+    {
+        if (releaseSlots)
+        {
+            foreach (var proc in module.ProcTable.Values)
+            {
+                Table.Release(proc.Slot, proc.Module, proc.Name);
+            }
+        }
+
+        foreach (var global in module.GlobalTable.Values)
+        {
+            NativeMemory.AlignedFree((void*)global.Address);
+        }
+
+        module.ProcTable.Clear();
+        module.GlobalTable.Clear();
+        module.Handlers = [];
+        module.Library?.Close();
+        module.Library = null;
+    }
+}

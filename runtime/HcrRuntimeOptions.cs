@@ -1,0 +1,33 @@
+namespace HcrLab.Runtime;
+
+/// <summary>How an <see cref="HcrRuntime"/> sizes its table, finds module files and where it keeps their copies.</summary>
+public sealed record HcrRuntimeOptions
+{
+    /// <summary>The most procs (slots) that can exist at once, including removed procs' slots not yet reused.</summary>
+    public int JumpTableCapacity { get; init; } = 1 << 20;
+
+    /// <summary>Mappings the jump table is placed near (see <see cref="ExecutableMemory.Reserve"/>); null for anywhere.</summary>
+    public string? JumpTableAnchor { get; init; } = ExecutableMemory.DefaultAnchor;
+
+    /// <summary>The name of the host (root) module: it is not reloadable and its imports are given to <see cref="HcrRuntime.Start"/>.</summary>
+    public string RootModuleName { get; init; } = "main";
+
+    /// <summary>Where module names without a directory are looked up; the current directory when null.</summary>
+    public string? ModuleDirectory { get; init; }
+
+    /// <summary>
+    /// Maps a module name (as imports list it and as the module's code passes it to the runtime) to its library file.
+    /// When null: a rooted path is used as it is; a name with a '/' or ending in ".so" is taken relative to
+    /// <see cref="ModuleDirectory"/>; any other name N is <c>N.so</c>, else <c>libN.so</c>, in that directory.
+    /// </summary>
+    public Func<string, string>? ResolveModulePath { get; init; }
+
+    /// <summary>
+    /// Where loaded copies of module files are written (each load gets a fresh file name there). When null, a new
+    /// directory under the system temp directory, removed when the runtime is disposed.
+    /// </summary>
+    public string? CopyDirectory { get; init; }
+
+    /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
+    public bool ReportToStandardError { get; init; } = true;
+}

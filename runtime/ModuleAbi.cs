@@ -1,0 +1,334 @@
+using System.Runtime.InteropServices;
+
+namespace HcrLab.Runtime;
+
+/// <summary>
+/// The C ABI that modules call, as <c>[UnmanagedCallersOnly]</c> functions that a module's <c>HcrInit000</c> fetches by
+/// name through <see cref="GetProcAddress"/>. Strings are UTF-8 and copied (they may live in a library that is
+/// unloaded later). Nothing here throws into native code or aborts the host: a refused call returns NULL or false and
+/// is reported as a diagnostic; during a start or reload, a refused registration also fails that module's load.
+/// <code>
+/// void* hcrRegisterProc(const char* module, const char* name, void* fn);      // the proc's slot
+/// void* hcrGetProc(const char* module, const char* name);                     // NULL when unknown
+/// bool  hcrRegisterGlobal(const char* module, const char* name, size_t size,
+///                         void (*gcMarker)(void), void** out);                // true when new
+/// void* hcrGetGlobal(const char* module, const char* name);                   // NULL when unknown
+/// void  hcrAddEventHandler(bool isBefore, void (*fn)(void));
+/// void  hcrAddModule(const char* module);
+/// int64_t hcrGeneration(void);
+/// bool  hcrHasModuleChanged(const char* moduleOrSigHash);
+/// bool  hcrReloadNeeded(void);
+/// void  hcrPerformCodeReload(void);
+/// void  hcrMarkGlobals(void);
+/// </code>
+/// Differences from Nim: <c>hcrAddEventHandler</c> takes a plain C function pointer, not a Nim closure (environment
+/// and function), so a C module passes a function and keeps any state in its globals; <c>hcrHasModuleChanged</c>
+/// takes a C string (a signature hash or a module name), not a Nim string; a global registered again with another
+/// size is refused (<c>*out</c> = NULL, false) instead of silently keeping the old block.
+/// </summary>
+internal static unsafe class ModuleAbi
+{
+    private static readonly Dictionary<string, nint> EntryPoints = new(StringComparer.Ordinal)
+    {
+        ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProc,
+        ["hcrGetProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetProc,
+        ["hcrRegisterGlobal"] = (nint)(delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte>)&RegisterGlobal,
+        ["hcrGetGlobal"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetGlobal,
+        ["hcrAddEventHandler"] = (nint)(delegate* unmanaged<byte, nint, void>)&AddEventHandler,
+        ["hcrAddModule"] = (nint)(delegate* unmanaged<byte*, void>)&AddModule,
+        ["hcrGeneration"] = (nint)(delegate* unmanaged<long>)&Generation,
+        ["hcrHasModuleChanged"] = (nint)(delegate* unmanaged<byte*, byte>)&HasModuleChanged,
+        ["hcrReloadNeeded"] = (nint)(delegate* unmanaged<byte>)&ReloadNeeded,
+        ["hcrPerformCodeReload"] = (nint)(delegate* unmanaged<void>)&PerformCodeReload,
+        ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobals,
+    };
+
+    /// <summary><c>void* getProcAddr(void* handle, const char* name)</c>, as passed to <c>HcrInit000</c>.</summary>
+    public static nint ProcAddressGetter { get; } = (nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddress;
+
+    public static IReadOnlyCollection<string> Names => EntryPoints.Keys;
+
+    public static nint Lookup(string name) => EntryPoints.GetValueOrDefault(name);
+
+    [UnmanagedCallersOnly]
+    private static nint GetProcAddress(nint handle, byte* name)
+    {
+        try
+        {
+            string? text = Utf8(name);
+            nint address = text is null ? 0 : Lookup(text);
+            if (address == 0)
+            {
+                Refuse($"getProcAddr: the runtime has no entry point named '{text ?? "(null)"}' (it has {string.Join(", ", Names)})", failsLoad: true);
+            }
+
+            return address;
+        }
+        catch (Exception e)
+        {
+            return Fault("getProcAddr", e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint RegisterProc(byte* module, byte* name, nint fn)
+    {
+        try
+        {
+            if (Runtime("hcrRegisterProc") is not { } runtime || !ReadNames(module, name, "hcrRegisterProc", out string m, out string n))
+            {
+                return 0;
+            }
+
+            if (fn == 0)
+            {
+                Refuse($"hcrRegisterProc(\"{m}\", \"{n}\"): the function pointer is NULL", failsLoad: true);
+                return 0;
+            }
+
+            return runtime.RegisterProc(m, n, fn);
+        }
+        catch (Exception e)
+        {
+            return Fault("hcrRegisterProc", e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint GetProc(byte* module, byte* name)
+    {
+        try
+        {
+            if (Runtime("hcrGetProc") is not { } runtime || !ReadNames(module, name, "hcrGetProc", out string m, out string n))
+            {
+                return 0;
+            }
+
+            // Not fatal to a load: a module may look up a proc its importer registers later (Init000 runs after every DatInit000).
+            return runtime.GetProcSymbol(m, n).Address;
+        }
+        catch (Exception e)
+        {
+            return Fault("hcrGetProc", e, failsLoad: false);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
+    {
+        try
+        {
+            if (output != null)
+            {
+                *output = 0;
+            }
+
+            if (Runtime("hcrRegisterGlobal") is not { } runtime || !ReadNames(module, name, "hcrRegisterGlobal", out string m, out string n))
+            {
+                return 0;
+            }
+
+            if (output == null)
+            {
+                Refuse($"hcrRegisterGlobal(\"{m}\", \"{n}\"): the output pointer is NULL", failsLoad: true);
+                return 0;
+            }
+
+            var registration = runtime.RegisterGlobal(m, n, size, gcMarker);
+            *output = registration.Address;
+            return registration.IsNew ? (byte)1 : (byte)0;
+        }
+        catch (Exception e)
+        {
+            Fault("hcrRegisterGlobal", e);
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint GetGlobal(byte* module, byte* name)
+    {
+        try
+        {
+            if (Runtime("hcrGetGlobal") is not { } runtime || !ReadNames(module, name, "hcrGetGlobal", out string m, out string n))
+            {
+                return 0;
+            }
+
+            return runtime.GetGlobalSymbol(m, n).Address;
+        }
+        catch (Exception e)
+        {
+            return Fault("hcrGetGlobal", e, failsLoad: false);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void AddEventHandler(byte isBefore, nint function)
+    {
+        try
+        {
+            if (Runtime("hcrAddEventHandler") is not { } runtime)
+            {
+                return;
+            }
+
+            if (function == 0)
+            {
+                Refuse("hcrAddEventHandler: the handler is NULL", failsLoad: true);
+                return;
+            }
+
+            runtime.AddHandler(new EventHandlerEntry(isBefore != 0, function, null));
+        }
+        catch (Exception e)
+        {
+            Fault("hcrAddEventHandler", e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void AddModule(byte* module)
+    {
+        try
+        {
+            string? m = Utf8(module);
+            if (Runtime("hcrAddModule") is not { } runtime)
+            {
+                return;
+            }
+
+            if (string.IsNullOrEmpty(m))
+            {
+                Refuse("hcrAddModule: the module name is NULL or empty", failsLoad: true);
+                return;
+            }
+
+            runtime.AddModule(m);
+        }
+        catch (Exception e)
+        {
+            Fault("hcrAddModule", e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static long Generation()
+    {
+        try
+        {
+            return Runtime("hcrGeneration")?.Generation ?? -1;
+        }
+        catch (Exception e)
+        {
+            Fault("hcrGeneration", e, failsLoad: false);
+            return -1;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static byte HasModuleChanged(byte* moduleOrHash)
+    {
+        try
+        {
+            string? key = Utf8(moduleOrHash);
+            if (Runtime("hcrHasModuleChanged") is not { } runtime || key is null)
+            {
+                return 0;
+            }
+
+            return runtime.HasModuleChanged(key) ? (byte)1 : (byte)0;
+        }
+        catch (Exception e)
+        {
+            Fault("hcrHasModuleChanged", e, failsLoad: false);
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static byte ReloadNeeded()
+    {
+        try
+        {
+            return Runtime("hcrReloadNeeded")?.ReloadNeeded() == true ? (byte)1 : (byte)0;
+        }
+        catch (Exception e)
+        {
+            Fault("hcrReloadNeeded", e, failsLoad: false);
+            return 0;
+        }
+    }
+
+    /// <summary>Must be called from code that is not in a module being reloaded (the old library is unloaded).</summary>
+    [UnmanagedCallersOnly]
+    private static void PerformCodeReload()
+    {
+        try
+        {
+            Runtime("hcrPerformCodeReload")?.PerformCodeReload();
+        }
+        catch (Exception e)
+        {
+            Fault("hcrPerformCodeReload", e, failsLoad: false);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void MarkGlobals()
+    {
+        try
+        {
+            Runtime("hcrMarkGlobals")?.MarkGlobals();
+        }
+        catch (Exception e)
+        {
+            Fault("hcrMarkGlobals", e, failsLoad: false);
+        }
+    }
+
+    private static HcrRuntime? Runtime(string function)
+    {
+        var runtime = HcrRuntime.Current;
+        if (runtime is null)
+        {
+            Console.Error.WriteLine($"hcr: {function}: no HcrRuntime is alive in this process");
+        }
+
+        return runtime;
+    }
+
+    private static bool ReadNames(byte* module, byte* name, string function, out string moduleText, out string nameText)
+    {
+        moduleText = Utf8(module) ?? "";
+        nameText = Utf8(name) ?? "";
+        if (moduleText.Length > 0 && nameText.Length > 0)
+        {
+            return true;
+        }
+
+        Refuse($"{function}: the module or the name is NULL or empty", failsLoad: true);
+        return false;
+    }
+
+    private static string? Utf8(byte* text) => Marshal.PtrToStringUTF8((nint)text);
+
+    private static void Refuse(string message, bool failsLoad)
+    {
+        if (HcrRuntime.Current is { } runtime)
+        {
+            runtime.Report(message, failsLoad);
+        }
+        else
+        {
+            Console.Error.WriteLine($"hcr: {message}");
+        }
+    }
+
+    /// <summary>Turns an exception into a diagnostic; the runtime's own refusals fail the current load unless told otherwise.</summary>
+    private static nint Fault(string function, Exception e, bool failsLoad = true)
+    {
+        Refuse(e is HcrException ? $"{function}: {e.Message}" : $"{function}: {e.GetType().Name}: {e.Message}", failsLoad);
+        return 0;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Runtime.InteropServices;
+
+namespace HcrLab.Runtime;
+
+/// <summary>
+/// One loaded copy of a module's library and the module ABI functions it exports. The copy has a file name no earlier
+/// load used, so the dynamic loader cannot hand back an image it still holds; it is deleted when the library is closed.
+/// Loaded with RTLD_NOW (an unresolved symbol fails the load, not a later call) and RTLD_LOCAL (modules export the same
+/// ABI names, and one module's symbols must not bind another's).
+/// </summary>
+internal sealed unsafe class ModuleLibrary
+{
+    /// <summary>Exports every module must have. <c>HcrCreateTypeInfos</c> is optional: C modules have no type information.</summary>
+    public static readonly string[] RequiredExports = ["HcrInit000", "DatInit000", "Init000", "HcrGetImportedModules", "HcrGetSigHash"];
+
+    private const int MaxImports = 65536;
+
+    private nint _handle;
+
+    private ModuleLibrary(string module, string originalPath, string copyPath, nint handle)
+    {
+        Module = module;
+        OriginalPath = originalPath;
+        CopyPath = copyPath;
+        _handle = handle;
+    }
+
+    public string Module { get; }
+
+    public string OriginalPath { get; }
+
+    public string CopyPath { get; }
+
+    public bool IsOpen => _handle != 0;
+
+    public delegate* unmanaged<nint, nint, void> HcrInit000 { get; private set; }
+
+    public delegate* unmanaged<void> HcrCreateTypeInfos { get; private set; }
+
+    public delegate* unmanaged<void> DatInit000 { get; private set; }
+
+    public delegate* unmanaged<void> Init000 { get; private set; }
+
+    public IReadOnlyList<string> Imports { get; private set; } = [];
+
+    public string SignatureHash { get; private set; } = "";
+
+    public ModuleFingerprint Fingerprint { get; private set; } = null!;
+
+    /// <summary>Copies <paramref name="originalPath"/> to <paramref name="copyPath"/>, loads the copy, and reads its imports and hash.</summary>
+    /// <exception cref="ModuleLoadException">Any step failed; nothing stays loaded and the copy is gone.</exception>
+    public static ModuleLibrary Load(string module, string originalPath, string copyPath)
+    {
+        var original = new FileInfo(originalPath);
+        if (!original.Exists)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, "the file does not exist");
+        }
+
+        ModuleFingerprint fingerprint;
+        try
+        {
+            File.Copy(originalPath, copyPath, overwrite: false);
+            fingerprint = ModuleFingerprint.Of(original, copyPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(copyPath);
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
+        }
+
+        Native.ClearDlerror();
+        nint handle = Native.Dlopen(copyPath, Native.RtldNow | Native.RtldLocal);
+        if (handle == 0)
+        {
+            string error = Native.Dlerror();
+            TryDelete(copyPath);
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Load, error);
+        }
+
+        var library = new ModuleLibrary(module, originalPath, copyPath, handle) { Fingerprint = fingerprint };
+        try
+        {
+            library.ResolveExports();
+            library.ReadMetadata();
+            return library;
+        }
+        catch
+        {
+            library.Close();
+            throw;
+        }
+    }
+
+    /// <summary>Unloads the library and deletes its copy. Calling code of this library afterwards faults.</summary>
+    public void Close()
+    {
+        if (_handle != 0)
+        {
+            Native.Dlclose(_handle);
+            _handle = 0;
+        }
+
+        TryDelete(CopyPath);
+    }
+
+    public override string ToString() => $"{Module} ({CopyPath})";
+
+    private void ResolveExports()
+    {
+        var missing = RequiredExports.Where(name => Native.Dlsym(_handle, name) == 0).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.MissingExport,
+                $"{string.Join(", ", missing)} (a module must export {string.Join(", ", RequiredExports)})");
+        }
+
+        HcrInit000 = (delegate* unmanaged<nint, nint, void>)Native.Dlsym(_handle, "HcrInit000");
+        HcrCreateTypeInfos = (delegate* unmanaged<void>)Native.Dlsym(_handle, "HcrCreateTypeInfos");
+        DatInit000 = (delegate* unmanaged<void>)Native.Dlsym(_handle, "DatInit000");
+        Init000 = (delegate* unmanaged<void>)Native.Dlsym(_handle, "Init000");
+    }
+
+    private void ReadMetadata()
+    {
+        var getImports = (delegate* unmanaged<byte**>)Native.Dlsym(_handle, "HcrGetImportedModules");
+        var getHash = (delegate* unmanaged<byte*>)Native.Dlsym(_handle, "HcrGetSigHash");
+
+        byte** list = getImports();
+        if (list == null)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, "HcrGetImportedModules returned NULL");
+        }
+
+        // The list ends with an empty string (the reference's convention); a NULL entry ends it too.
+        var imports = new List<string>();
+        for (int i = 0; list[i] != null && list[i][0] != 0; i++)
+        {
+            if (i >= MaxImports)
+            {
+                throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                    $"HcrGetImportedModules has more than {MaxImports} entries (is the list missing its terminating empty string?)");
+            }
+
+            imports.Add(Marshal.PtrToStringUTF8((nint)list[i])!);
+        }
+
+        byte* hash = getHash();
+        if (hash == null)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, "HcrGetSigHash returned NULL");
+        }
+
+        Imports = imports;
+        SignatureHash = Marshal.PtrToStringUTF8((nint)hash)!;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A copy that cannot be deleted now is removed with the copy directory.
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+
+namespace HcrLab.Runtime;
+
+/// <summary>
+/// Every libc call the runtime makes, in one place. The runtime is linux-x64 only: these are glibc's entry points and
+/// Linux's constants (x86-64 values). glibc 2.34 and later export the dl* functions from libc itself.
+/// </summary>
+internal static partial class Native
+{
+    // "libc" alone would probe libc.so, which on Debian is a linker script when libc6-dev is installed.
+    private const string Libc = "libc.so.6";
+
+    public const int ProtNone = 0;
+    public const int ProtRead = 1;
+    public const int ProtWrite = 2;
+    public const int ProtExec = 4;
+
+    public const int MapShared = 0x01;
+    public const int MapPrivate = 0x02;
+    public const int MapFixed = 0x10;
+    public const int MapAnonymous = 0x20;
+    public const int MapNoReserve = 0x4000;
+
+    /// <summary>Like MAP_FIXED, but fails with EEXIST instead of replacing a mapping (Linux 4.17+; older kernels treat it as a hint).</summary>
+    public const int MapFixedNoReplace = 0x100000;
+
+    public const uint MfdCloexec = 0x0001;
+
+    public const int RtldNow = 0x0002;
+    public const int RtldLocal = 0x0000;
+
+    public static readonly nint MapFailed = -1;
+
+    /// <summary>Throws unless the process is linux-x64, the only platform the runtime's native parts are written for.</summary>
+    public static void RequireLinuxX64()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            throw new PlatformNotSupportedException(
+                $"the HcrLab runtime supports linux-x64 only (memfd_create, /proc/self/maps, dlopen and amd64 jump slots); " +
+                $"this process is {RuntimeInformation.OSDescription} on {RuntimeInformation.ProcessArchitecture}");
+        }
+    }
+
+    [LibraryImport(Libc, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport(Libc, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport(Libc, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(nint address, nuint length);
+
+    [LibraryImport(Libc, EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint Dlopen(string path, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "dlsym", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint Dlsym(nint handle, string symbol);
+
+    [LibraryImport(Libc, EntryPoint = "dlclose")]
+    public static partial int Dlclose(nint handle);
+
+    [LibraryImport(Libc, EntryPoint = "dlerror")]
+    private static partial nint DlerrorRaw();
+
+    /// <summary>
+    /// Clears the loader's error state. Call it before dlopen/dlsym whose failure will be reported: it also binds dlerror
+    /// itself, whose first call would otherwise make the marshaller resolve it (a dlsym) and lose the pending message.
+    /// </summary>
+    public static void ClearDlerror() => DlerrorRaw();
+
+    /// <summary>The loader's last error message, or a generic text when it has none.</summary>
+    public static string Dlerror() => Marshal.PtrToStringUTF8(DlerrorRaw()) ?? "unknown dynamic loader error";
+
+    /// <summary>The text of the last errno, e.g. "EEXIST (File exists)".</summary>
+    public static string LastErrorText()
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return $"errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})";
+    }
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using HcrLab.Runtime;
+using NUnit.Framework;
+
+namespace HcrLab.Tests.Runtime;
+
+/// <summary>
+/// Builds small C modules with gcc into a temp directory and runs a runtime over them. Modules export the module ABI
+/// by hand on top of <see cref="Prelude"/>, and report what they do through the host's proc <c>main.log</c>, which
+/// appends to <see cref="Log"/>.
+/// </summary>
+internal sealed unsafe class ModuleWorkbench : IDisposable
+{
+    /// <summary>The ABI plumbing every test module shares: runtime entry points fetched in HcrInit000, and LOG(...).</summary>
+    public const string Prelude = """
+        #include <stdbool.h>
+        #include <stddef.h>
+        #include <stdint.h>
+        #include <stdio.h>
+        static void* (*hcrRegisterProc)(const char*, const char*, void*);
+        static void* (*hcrGetProc)(const char*, const char*);
+        static bool (*hcrRegisterGlobal)(const char*, const char*, size_t, void (*)(void), void**);
+        static void* (*hcrGetGlobal)(const char*, const char*);
+        static void (*hcrAddEventHandler)(bool, void (*)(void));
+        static int64_t (*hcrGeneration)(void);
+        static bool (*hcrHasModuleChanged)(const char*);
+        static void (*host_log)(const char*);
+        static char log_line[256];
+        #define LOG(...) do { snprintf(log_line, sizeof log_line, __VA_ARGS__); host_log(log_line); } while (0)
+        void HcrInit000(void* handle, void* (*getProcAddr)(void*, const char*)) {
+            hcrRegisterProc = getProcAddr(handle, "hcrRegisterProc");
+            hcrGetProc = getProcAddr(handle, "hcrGetProc");
+            hcrRegisterGlobal = getProcAddr(handle, "hcrRegisterGlobal");
+            hcrGetGlobal = getProcAddr(handle, "hcrGetGlobal");
+            hcrAddEventHandler = getProcAddr(handle, "hcrAddEventHandler");
+            hcrGeneration = getProcAddr(handle, "hcrGeneration");
+            hcrHasModuleChanged = getProcAddr(handle, "hcrHasModuleChanged");
+            host_log = hcrGetProc("main", "log");
+            LOG("%s HcrInit000", TAG);
+        }
+
+        """;
+
+    private static readonly List<string> LogLines = [];
+    private static readonly Lock LogLock = new();
+    private int _builds;
+
+    public ModuleWorkbench(int jumpTableCapacity = 256)
+    {
+        Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hcrlab-modules-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(Directory);
+        lock (LogLock)
+        {
+            LogLines.Clear();
+        }
+
+        Runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = jumpTableCapacity, ModuleDirectory = Directory, ReportToStandardError = false });
+        Runtime.RegisterProc(Runtime.RootModule, "log", (nint)(delegate* unmanaged<byte*, void>)&HostLog);
+    }
+
+    public string Directory { get; }
+
+    public HcrRuntime Runtime { get; }
+
+    /// <summary>What the modules logged since the last <see cref="TakeLog"/>.</summary>
+    public static IReadOnlyList<string> Log
+    {
+        get
+        {
+            lock (LogLock)
+            {
+                return [.. LogLines];
+            }
+        }
+    }
+
+    public static IReadOnlyList<string> TakeLog()
+    {
+        lock (LogLock)
+        {
+            string[] lines = [.. LogLines];
+            LogLines.Clear();
+            return lines;
+        }
+    }
+
+    /// <summary>Adds a line to the log from .NET code (the host's handlers).</summary>
+    public static void LogFromHost(string line)
+    {
+        lock (LogLock)
+        {
+            LogLines.Add(line);
+        }
+    }
+
+    public static void RequireGcc()
+    {
+        if (!File.Exists("/usr/bin/gcc"))
+        {
+            Assert.Ignore("gcc is not installed; module tests need it");
+        }
+    }
+
+    /// <summary>
+    /// Compiles version <paramref name="version"/> of module <paramref name="name"/> (<c>M</c>, <c>TAG</c> = "name.vN" and
+    /// <c>VERSION</c> defined, then <see cref="Prelude"/>, then <paramref name="source"/>) and puts it in place as
+    /// <c>{name}.so</c>, atomically, as a build would.
+    /// </summary>
+    public string Build(string name, int version, string source)
+    {
+        string c = System.IO.Path.Combine(Directory, $"{name}.{++_builds}.c");
+        string temporary = System.IO.Path.Combine(Directory, $"{name}.{_builds}.tmp.so");
+        string defines = $"#define M \"{name}\"\n#define TAG \"{name}.v{version}\"\n#define VERSION {version}\n";
+        File.WriteAllText(c, defines + Prelude + source);
+        Run("gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", temporary, c);
+        string path = PathOf(name);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>Replaces a module's library with bytes the dynamic loader refuses.</summary>
+    public void Corrupt(string name) => File.WriteAllText(PathOf(name), string.Concat(Enumerable.Repeat("this is not an ELF file\n", 200)));
+
+    public string PathOf(string name) => System.IO.Path.Combine(Directory, $"{name}.so");
+
+    public long Call(string module, string proc, long argument) =>
+        ((delegate* unmanaged<long, long>)Runtime.GetProc(module, proc))(argument);
+
+    public long ReadGlobal(string module, string global) => *(long*)Runtime.GetGlobal(module, global);
+
+    public void Dispose()
+    {
+        Runtime.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} failed ({process.ExitCode}): {errors}");
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void HostLog(byte* line)
+    {
+        lock (LogLock)
+        {
+            LogLines.Add(Marshal.PtrToStringUTF8((nint)line) ?? "(null)");
+        }
+    }
+}
