@@ -9,13 +9,7 @@ public sealed class CaseMatrixTests
 {
     private static bool NothingReserved(ulong address, int length) => false;
 
-    private static IEnumerable<TestCaseData> RelativeForms() =>
-        from encoder in JumpEncoders.All
-        from form in encoder.Forms
-        where form.IsRelative
-        select new TestCaseData(encoder.Facts.Isa, form.Name).SetName($"{encoder.Facts.Isa.ShortName()} {form.Name}");
-
-    [TestCaseSource(nameof(RelativeForms))]
+    [TestCaseSource(typeof(FormCases), nameof(FormCases.Relative))]
     public void EveryRelativeFormIsProbedAtBothLimitsAndOnePastEach(InstructionSet isa, string form)
     {
         var cases = CaseMatrix.For(isa, NothingReserved).Where(c => c.Form == form).ToList();

@@ -39,13 +39,7 @@ public sealed class ReachOracleTests
         Assert.That(ReachOracle.Reaches(InstructionSetNames.Parse(arch), form, slot, target), Is.EqualTo(reaches));
     }
 
-    private static IEnumerable<TestCaseData> RelativeForms() =>
-        from encoder in JumpEncoders.All
-        from form in encoder.Forms
-        where form.IsRelative
-        select new TestCaseData(encoder.Facts.Isa, form.Name).SetName($"{encoder.Facts.Isa.ShortName()} {form.Name}");
-
-    [TestCaseSource(nameof(RelativeForms))]
+    [TestCaseSource(typeof(FormCases), nameof(FormCases.Relative))]
     public void EncoderReachAgreesWithTheOracleNearEveryLimit(InstructionSet isa, string formName)
     {
         var encoder = JumpEncoders.For(isa);
