@@ -9,7 +9,7 @@ namespace HcrLab.Lab.Cli;
 /// <summary><c>hcrlab verify</c>: every form of every CPU, run in the emulator and decoded by the disassemblers.</summary>
 public static class VerifyCommand
 {
-    public const int DefaultRandomCases = 3000;
+    public const int DefaultRandomCases = 20_000;
 
     public static Command Create()
     {
