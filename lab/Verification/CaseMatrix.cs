@@ -104,13 +104,17 @@ public static class CaseMatrix
             {
                 yield return (distance, WithState(facts, target, state));
             }
-
-            yield break;
         }
 
-        foreach (var (distance, target) in Boundaries(form, slot))
+        // A forced relative form is probed at its own limits; the encoder's own choice at every relative form's limits,
+        // where the shortest correct form changes.
+        var relatives = form is null ? encoder.Forms.Where(f => f.IsRelative) : form.IsRelative ? [form] : [];
+        foreach (var relative in relatives)
         {
-            yield return (distance, Fix(target));
+            foreach (var (distance, target) in Boundaries(relative, slot))
+            {
+                yield return (form is null ? $"{relative.Name} {distance}" : distance, Fix(target));
+            }
         }
     }
 
