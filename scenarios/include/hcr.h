@@ -204,8 +204,10 @@ HCR_EXPORT void HcrCreateTypeInfos(void)
 
 /*
  * Imports are resolved in Init000 (after every module's DatInit000, so a module that imports its own importer finds
- * its procs too). DatInit000 runs again at every reload, in unchanged modules too: it re-resolves what it resolved
- * before, so a slot or global that a reload removed is seen as NULL rather than reused.
+ * its procs too). DatInit000 runs again at every reload, in unchanged modules too, and re-resolves what it resolved
+ * before. A proc removed by a reload is still found during that reload (the provider's old symbols are dropped when
+ * the reload commits), so importers keep its slot, which reports a bad call; at the next reload it resolves to NULL,
+ * which an importer that expects the proc to go away can test.
  */
 HCR_EXPORT void DatInit000(void)
 {
