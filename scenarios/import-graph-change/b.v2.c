@@ -1,0 +1,8 @@
+/* b now imports c. */
+#include "hcr.h"
+
+HCR_IMPORTS("c");
+
+HCR_IMPORT_PROC(c, int64_t, bump, (void));
+
+HCR_PROC(int64_t, via_c, (void)) { return 200 + c_bump(); }
