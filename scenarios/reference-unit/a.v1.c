@@ -4,6 +4,10 @@
  */
 #include "hcr.h"
 
+HCR_SIG_HASH("reference-unit a v1");
+
+HCR_PROC(int64_t, declared, (void)) { return 4; }
+
 static int64_t first(void) { return 1; }
 static int64_t second(void) { return 2; }
 static int64_t third(void) { return 3; }
@@ -28,4 +32,8 @@ HCR_TOP_LEVEL(unit)
     printf("hcrGetProc(p) is that slot: %s\n", hcrGetProc(HCR_MODULE, "p") == (void*)p3 ? "yes" : "no");
     printf("hcrGetGlobal(g) is that block: %s\n", hcrGetGlobal(HCR_MODULE, "g") == block1 ? "yes" : "no");
     printf("hcrGetProc(unknown) is NULL: %s\n", hcrGetProc(HCR_MODULE, "unknown") == NULL ? "yes" : "no");
+
+    /* What hcr.h declared: HCR_PROC's slot, and the signature hash the runtime indexes the module by. */
+    printf("HCR_SLOT(declared) is hcrGetProc(declared): %s\n", HCR_SLOT(declared) == hcrGetProc(HCR_MODULE, "declared") ? "yes" : "no");
+    printf("hcrHasModuleChanged(signature hash): %d\n", hcrHasModuleChanged("reference-unit a v1"));
 }
