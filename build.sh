@@ -2,7 +2,7 @@
 # HcrLab's entry point for newcomers and CI. It installs what is missing, builds, and runs:
 #   ./build.sh verify [options]   hcrlab verify over all CPUs (options go to hcrlab verify; see --help)
 #   ./build.sh test [options]     the whole NUnit suite; ends with the line "N passed, N failed[, N skipped]"
-#   ./build.sh hcrlab ARGS...     any hcrlab command (encode, verify, ...)
+#   ./build.sh hcrlab ARGS...     any hcrlab command (encode, verify, scenario run --all, ...)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,12 +13,16 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian/Ubuntu packages the lab loads at run time: Unicorn 2 (the emulator). Capstone comes inside its NuGet package.
+# Debian/Ubuntu packages the lab uses at run time: Unicorn 2 (the emulator; Capstone comes inside its NuGet package)
+# and gcc (reload scenarios build their C modules with it).
 ensure_native_packages() {
-  if ! ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2'; then
-    echo "build.sh: installing libunicorn2 (Unicorn 2, the CPU emulator) with apt-get ..." >&2
+  local missing=()
+  ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2' || missing+=(libunicorn2)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "build.sh: installing ${missing[*]} with apt-get ..." >&2
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunicorn2 >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 

@@ -14,10 +14,11 @@ public static class HcrLabCli
     {
         var root = new RootCommand(
             "HcrLab: jump encoders for i386, amd64, arm (A32 and Thumb-2) and arm64, proven by running them in Unicorn-emulated CPUs "
-            + "and decoding them with Capstone and Iced.")
+            + "and decoding them with Capstone and Iced; and reload scenarios run against the hot code reloading runtime.")
         {
             VerifyCommand.Create(),
             EncodeCommand.Create(input),
+            ScenarioCommand.Create(),
         };
 
         var parsed = root.Parse(args);

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HcrLab.Runtime;
+using HcrLab.Scenarios;
 using NUnit.Framework;
 
 namespace HcrLab.Tests.Runtime;
@@ -96,7 +96,7 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
 
     public static void RequireGcc()
     {
-        if (!File.Exists("/usr/bin/gcc"))
+        if (ModuleBuilder.FindCompiler() is null)
         {
             Assert.Ignore("gcc is not installed; module tests need it");
         }
@@ -104,18 +104,16 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
 
     /// <summary>
     /// Compiles version <paramref name="version"/> of module <paramref name="name"/> (<c>M</c>, <c>TAG</c> = "name.vN" and
-    /// <c>VERSION</c> defined, then <see cref="Prelude"/>, then <paramref name="source"/>) and puts it in place as
-    /// <c>{name}.so</c>, atomically, as a build would.
+    /// <c>VERSION</c> defined, then <see cref="Prelude"/>, then <paramref name="source"/>) with the scenarios'
+    /// <see cref="ModuleBuilder"/>, which puts it in place as <c>{name}.so</c> atomically, as a build would.
     /// </summary>
     public string Build(string name, int version, string source)
     {
         string c = System.IO.Path.Combine(Directory, $"{name}.{++_builds}.c");
-        string temporary = System.IO.Path.Combine(Directory, $"{name}.{_builds}.tmp.so");
         string defines = $"#define M \"{name}\"\n#define TAG \"{name}.v{version}\"\n#define VERSION {version}\n";
         File.WriteAllText(c, defines + Prelude + source);
-        Run("gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", temporary, c);
         string path = PathOf(name);
-        File.Move(temporary, path, overwrite: true);
+        new ModuleBuilder().Build(c, path);
         return path;
     }
 
@@ -133,23 +131,6 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
     {
         Runtime.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
-    }
-
-    private static void Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        string errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} failed ({process.ExitCode}): {errors}");
-        }
     }
 
     [UnmanagedCallersOnly]

@@ -1,0 +1,29 @@
+namespace HcrLab.Scenarios;
+
+/// <summary>A scenario: a folder of numbered module versions (<c>a.v1.c</c>, <c>a.v2.c</c>, ...) and its steps file.</summary>
+public sealed record Scenario(string Name, string Directory, string StepsPath, IReadOnlyList<ScenarioStep> Steps)
+{
+    public const string StepsFileName = "steps.hcr";
+
+    /// <summary>Reads <c>steps.hcr</c> in <paramref name="directory"/>.</summary>
+    /// <exception cref="StepsFileException">A malformed line.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no steps file.</exception>
+    public static Scenario Load(string directory)
+    {
+        string full = Path.GetFullPath(directory);
+        string steps = Path.Combine(full, StepsFileName);
+        if (!File.Exists(steps))
+        {
+            throw new FileNotFoundException($"{full} has no {StepsFileName}: it is not a scenario", steps);
+        }
+
+        return new Scenario(Path.GetFileName(full), full, steps, StepsParser.Parse(File.ReadAllText(steps), Path.Combine(Path.GetFileName(full), StepsFileName)));
+    }
+
+    /// <summary>The (module, version) pairs its <c>use</c> steps put in place, first use first.</summary>
+    public IReadOnlyList<UseStep> Versions => [.. Steps.OfType<UseStep>().DistinctBy(s => (s.Module, s.Version))];
+
+    /// <summary>The expected transcript: each step's text and the output lines expected after it.</summary>
+    public IReadOnlyList<string> ExpectedTranscript =>
+        [.. Steps.SelectMany(step => (IEnumerable<string>)[step.Text, .. step.ExpectedOutput.Select(Transcript.OutputLine)])];
+}

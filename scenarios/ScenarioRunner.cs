@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace HcrLab.Scenarios;
+
+/// <summary>
+/// The parent side of a scenario run: builds every module version the steps use, runs the steps in a child process
+/// (<see cref="ScenarioHost"/>, started by <see cref="HostCommand"/>) and compares the child's transcript with the
+/// expected one. A child that crashes or hangs is a failed scenario with its output so far, not the end of the run.
+/// </summary>
+public sealed class ScenarioRunner
+{
+    /// <summary>The work folder's subfolder holding each version's library as <c>a.v2.so</c>.</summary>
+    public const string VersionsFolder = "versions";
+
+    private readonly HostCommand _host;
+    private readonly string _include;
+    private ModuleBuilder? _builder;
+
+    /// <param name="scenariosRoot">The scenarios folder (its <c>include/</c> holds hcr.h).</param>
+    /// <param name="host">How to start the child; <see cref="HostCommand.Default"/> when null.</param>
+    /// <exception cref="FileNotFoundException">The folder has no include/hcr.h, or the host is not found.</exception>
+    public ScenarioRunner(string scenariosRoot, HostCommand? host = null)
+    {
+        _include = ScenarioCatalog.IncludeDirectory(scenariosRoot);
+        if (!File.Exists(Path.Combine(_include, "hcr.h")))
+        {
+            throw new FileNotFoundException($"{Path.GetFullPath(scenariosRoot)} is not a scenarios folder: it has no include/hcr.h", Path.Combine(_include, "hcr.h"));
+        }
+
+        _host = host ?? HostCommand.Default();
+    }
+
+    /// <summary>How long one scenario's child may run.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where built libraries are kept, keyed by a hash of source, header and flags, so a rerun builds nothing new.</summary>
+    public string BuildCache { get; init; } = Path.Combine(Path.GetTempPath(), "hcrlab-scenario-builds");
+
+    public ScenarioResult Run(string scenarioDirectory)
+    {
+        var clock = Stopwatch.StartNew();
+        string name = Path.GetFileName(Path.GetFullPath(scenarioDirectory));
+        Scenario scenario;
+        try
+        {
+            scenario = Scenario.Load(scenarioDirectory);
+        }
+        catch (Exception e) when (e is StepsFileException or FileNotFoundException)
+        {
+            return ScenarioResult.Failed(name, clock.Elapsed, $"steps file: {e.Message}");
+        }
+
+        string work = Path.Combine(Path.GetTempPath(), $"hcrlab-scenario-{name}-{Guid.NewGuid():N}");
+        try
+        {
+            try
+            {
+                PrepareVersions(scenario, Path.Combine(work, VersionsFolder));
+            }
+            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException)
+            {
+                return ScenarioResult.Failed(name, clock.Elapsed, $"build: {e.Message}");
+            }
+
+            return RunHost(scenario, work, clock);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(work, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A crashed host may leave files behind in the temp folder; they are not loaded from again.
+            }
+        }
+    }
+
+    /// <summary>Builds <c>a.vK.c</c> (or takes <c>a.vK.so</c> as it is) for every version a <c>use</c> step names.</summary>
+    private void PrepareVersions(Scenario scenario, string versions)
+    {
+        Directory.CreateDirectory(versions);
+        foreach (var use in scenario.Versions)
+        {
+            string stem = $"{use.Module}.v{use.Version}";
+            string source = Path.Combine(scenario.Directory, stem + ".c");
+            string prebuilt = Path.Combine(scenario.Directory, stem + ".so");
+            string target = Path.Combine(versions, stem + ".so");
+            if (File.Exists(source))
+            {
+                File.Copy(Build(use.Module, use.Version, source), target);
+            }
+            else if (File.Exists(prebuilt))
+            {
+                File.Copy(prebuilt, target);
+            }
+            else
+            {
+                throw new ScenarioFileException($"{scenario.Name}/{Scenario.StepsFileName}:{use.Line}: '{use.Text}' needs {stem}.c or {stem}.so in {scenario.Directory}");
+            }
+        }
+    }
+
+    private string Build(string module, int version, string source)
+    {
+        string[] flags = ["-I", _include, $"-DHCR_MODULE=\"{module}\"", $"-DHCR_VERSION={version}"];
+        string header = Path.Combine(_include, "hcr.h");
+        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, File.ReadAllText(header), File.ReadAllText(source)]))))[..24];
+        string output = Path.Combine(BuildCache, $"{module}.v{version}.{key}.so");
+        if (!File.Exists(output))
+        {
+            Directory.CreateDirectory(BuildCache);
+            _builder ??= new ModuleBuilder();
+            _builder.Build(source, output, flags);
+        }
+
+        return output;
+    }
+
+    private ScenarioResult RunHost(Scenario scenario, string work, Stopwatch clock)
+    {
+        var start = new ProcessStartInfo(_host.FileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        foreach (string argument in (IEnumerable<string>)[.. _host.Arguments, scenario.Directory, work])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {_host.FileName}");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        bool exited = process.WaitForExit(Timeout);
+        if (!exited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        string standardError = error.Result;
+        var run = HostRun.Read(output.Result.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario);
+        var expected = scenario.ExpectedTranscript;
+        var actual = run.Transcript;
+        string? ending = !exited
+            ? $"the host did not finish within {Timeout.TotalSeconds:0} s{run.DuringStep(scenario)}; it was killed"
+            : run.Fault is { } fault
+                ? $"the host failed: {fault}"
+                : !run.Ended || process.ExitCode != 0
+                    ? $"the host died ({DescribeExit(process.ExitCode)}){run.DuringStep(scenario)}"
+                    : null;
+        if (ending is not null)
+        {
+            actual = [.. actual, $"!! {ending}"];
+        }
+
+        bool same = expected.SequenceEqual(actual);
+        string? diff = same ? null : UnifiedDiff.Create(expected, actual, $"{scenario.Name}/{Scenario.StepsFileName} (expected)", "actual");
+        string? failure = ending ?? (same ? null : "the transcript differs from the steps file (diff below)");
+        return new ScenarioResult(scenario.Name, failure is null, clock.Elapsed, failure, diff, actual, standardError);
+    }
+
+    private static string DescribeExit(int code)
+    {
+        if (code <= 128)
+        {
+            return $"exit code {code}";
+        }
+
+        int signal = code - 128;
+        string name = signal switch
+        {
+            4 => "SIGILL",
+            6 => "SIGABRT",
+            7 => "SIGBUS",
+            8 => "SIGFPE",
+            9 => "SIGKILL",
+            11 => "SIGSEGV",
+            _ => $"signal {signal}",
+        };
+        return $"exit code {code}, {name}";
+    }
+
+    /// <summary>The child's standard output, read back: the actual transcript, how far it got and how it ended.</summary>
+    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, bool Ended, string? Fault)
+    {
+        public static HostRun Read(IReadOnlyList<string> lines, Scenario scenario)
+        {
+            var transcript = new List<string>();
+            int started = -1, stepAt = -1;
+            bool done = true, ended = false;
+            string? fault = null;
+            foreach (string line in lines)
+            {
+                if (!line.StartsWith(Scenarios.Transcript.Marker, StringComparison.Ordinal))
+                {
+                    if (line.Length > 0 || transcript.Count > 0 || started >= 0)
+                    {
+                        transcript.Add(Scenarios.Transcript.OutputLine(line));
+                    }
+
+                    continue;
+                }
+
+                string[] parts = line[Scenarios.Transcript.Marker.Length..].Split(' ', 3);
+                switch (parts[0])
+                {
+                    case "step" when int.TryParse(parts[1], out int index):
+                        // The step's line goes before the output it prints; it is replaced by what the step gave when it is done.
+                        started = index;
+                        stepAt = transcript.Count;
+                        done = false;
+                        transcript.Add(scenario.Steps[index].Text);
+                        break;
+                    case "done" when parts.Length == 3:
+                        transcript[stepAt] = parts[2];
+                        done = true;
+                        break;
+                    case "end":
+                        ended = true;
+                        break;
+                    case "fault":
+                        fault = line[(Scenarios.Transcript.Marker.Length + "fault ".Length)..];
+                        break;
+                }
+            }
+
+            return new HostRun(transcript, started, done, ended, fault);
+        }
+
+        public string DuringStep(Scenario scenario) =>
+            LastStarted < 0 || LastDone
+                ? ""
+                : $" during step {LastStarted + 1}, {scenario.Name}/{Scenario.StepsFileName}:{scenario.Steps[LastStarted].Line}: {scenario.Steps[LastStarted].Text}";
+    }
+}

@@ -1,0 +1,4 @@
+/* a no longer imports c. */
+#include "hcr.h"
+
+HCR_PROC(int64_t, alone, (void)) { return 2; }

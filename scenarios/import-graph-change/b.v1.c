@@ -1,0 +1,3 @@
+#include "hcr.h"
+
+HCR_PROC(int64_t, alone, (void)) { return 1; }

@@ -1,0 +1,7 @@
+#include "hcr.h"
+
+HCR_IMPORTS("a");
+
+HCR_IMPORT_PROC(a, int64_t, is_even, (int64_t n));
+
+HCR_PROC(int64_t, is_odd, (int64_t n)) { return n == 0 ? 0 : a_is_even(n - 1); }

@@ -1,0 +1,5 @@
+#include "hcr.h"
+
+HCR_PROC(int64_t, kept, (int64_t x)) { return x + 1; }
+
+HCR_PROC(int64_t, removed, (int64_t x)) { return x * 10; }

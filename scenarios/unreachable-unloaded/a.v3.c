@@ -1,0 +1,6 @@
+/* a imports b again. */
+#include "hcr.h"
+
+HCR_IMPORTS("b");
+
+HCR_PROC(int64_t, version, (void)) { return 3; }
