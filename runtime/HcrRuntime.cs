@@ -26,7 +26,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ModuleDescriptor> _modules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _moduleByHash = new(StringComparer.Ordinal);
-    private readonly ModuleDescriptor _root;
+    private ModuleDescriptor _root;
     private readonly string _copyDirectory;
     private readonly bool _ownsCopyDirectory;
     private GCHandle _self;
@@ -38,6 +38,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private bool _disposed;
     private HashSet<string>? _reloadedNow;
     private Transaction? _transaction;
+    private HcrStartOptions _start = new();
 
     private HcrRuntime(HcrRuntimeOptions options)
     {
@@ -378,7 +379,22 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public void AddEventHandler(bool isBefore, Action handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        AddHandler(new EventHandlerEntry(isBefore, 0, handler));
+        AddHandler(new EventHandlerEntry(isBefore, 0, 0, handler));
+    }
+
+    /// <summary>
+    /// Adds a native handler, filed like <see cref="AddEventHandler(bool, Action)"/>: <paramref name="function"/> is
+    /// called as <c>void (*)(void)</c> when <paramref name="environment"/> is 0, else as <c>void (*)(void* env)</c>
+    /// with it (a Nim closure: its proc and its environment).
+    /// </summary>
+    public void AddEventHandler(bool isBefore, nint function, nint environment = 0)
+    {
+        if (function == 0)
+        {
+            throw new ArgumentException("the handler's function pointer is NULL", nameof(function));
+        }
+
+        AddHandler(new EventHandlerEntry(isBefore, function, environment, null));
     }
 
     internal void AddHandler(EventHandlerEntry entry)
@@ -444,7 +460,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
-    internal void Report(string message, bool failsLoad)
+    /// <summary>True while a start or reload runs its init passes (on the thread holding the lock).</summary>
+    internal bool IsLoading => _transaction is not null;
+
+    internal void Report(string message, bool failsLoad, bool toStandardError = true)
     {
         LastDiagnostic = message;
         if (failsLoad && _transaction is { } transaction)
@@ -452,7 +471,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             transaction.Errors.Add(message);
         }
 
-        if (Options.ReportToStandardError)
+        if (Options.ReportToStandardError && toStandardError)
         {
             Console.Error.WriteLine($"hcr: {message}");
         }
