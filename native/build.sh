@@ -3,6 +3,9 @@
 #   native/build.sh publish [OUT]   OUT/lib/libhcrlab.so (NativeAOT) and OUT/lib/libnimhcr.so -> libhcrlab.so
 #   native/build.sh example [OUT]   publish if needed, then OUT/example/host and its two modules (gcc)
 #   native/build.sh run [OUT]       example, then runs it (LD_LIBRARY_PATH=OUT/lib)
+#   native/build.sh nim [OUT]       publish if needed; Nim 1.6's own runtime (OUT/nim/reference: libnimhcr.so,
+#                                   libnimrtl.so) and OUT/nim/hcrlab (libnimhcr.so -> HcrLab's, Nim's libnimrtl.so).
+#                                   Installs Debian's nim when missing and root; exit code 3 when nim is unavailable.
 # OUT defaults to artifacts/native at the repository's top. A publish is skipped while OUT/lib/libhcrlab.so is newer
 # than every source of the runtime, the encoders and this project (the tests share one copy this way).
 set -euo pipefail
@@ -46,9 +49,47 @@ example() {
   gcc "${flags[@]}" -shared -fPIC -o "$dir/greeter.so" "$here/examples/greeter.c"
 }
 
+# Debian's nim, installed when missing (as root; another apt-get may hold the dpkg lock for a while).
+ensure_nim() {
+  command -v nim >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "nim is not on PATH and cannot be installed here (needs root and apt-get): apt-get install nim" >&2
+    return 3
+  fi
+  local attempt
+  for attempt in 1 2 3 4 5 6; do
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=60 nim >/dev/null 2>&1 ||
+       { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=60 nim >/dev/null 2>&1; }; then
+      return 0
+    fi
+    sleep 10
+  done
+  echo "nim could not be installed with apt-get (tried $attempt times)" >&2
+  return 3
+}
+
+# Nim's runtime libraries, built from the installed Nim's sources as Nim documents it (nimrtl first).
+nim_runtimes() {
+  publish
+  ensure_nim || exit 3
+  local reference="$out/nim/reference" ours="$out/nim/hcrlab" nimlib
+  nimlib=$(dirname "$(dirname "$(readlink -f "$(command -v nim)")")")/lib
+  [ -f "$nimlib/nimhcr.nim" ] || nimlib=/usr/lib/nim/lib
+  [ -f "$nimlib/nimhcr.nim" ] || { echo "Nim's lib/nimhcr.nim was not found (looked in $nimlib)" >&2; exit 3; }
+  mkdir -p "$reference" "$ours"
+  if [ ! -f "$reference/libnimhcr.so" ]; then
+    local flags=(c --app:lib -d:release -d:createNimHcr --hints:off --warnings:off)
+    nim "${flags[@]}" --nimcache:"$out/nim/cache-rtl" -o:"$reference/libnimrtl.so" "$nimlib/nimrtl.nim" >&2
+    nim "${flags[@]}" --nimcache:"$out/nim/cache-hcr" -o:"$reference/libnimhcr.so" "$nimlib/nimhcr.nim" >&2
+  fi
+  ln -sfn "$lib/libhcrlab.so" "$ours/libnimhcr.so"
+  ln -sfn "$reference/libnimrtl.so" "$ours/libnimrtl.so"
+}
+
 case "$command" in
   publish) publish; echo "$lib/libhcrlab.so" ;;
   example) example; echo "$out/example/host" ;;
   run) example; cd "$out/example" && LD_LIBRARY_PATH="$lib" ./host ;;
-  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  nim) nim_runtimes; echo "$out/nim" ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
