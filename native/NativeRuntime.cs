@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using HcrLab.Runtime;
 
 namespace HcrLab.Native;
@@ -7,9 +8,10 @@ namespace HcrLab.Native;
 /// the first call of any export creates it with the default options (Nim's main module calls <c>hcrAddModule</c> and
 /// <c>hcrRegisterGlobal</c> before <c>hcrInit</c>).
 /// </summary>
-internal static unsafe class NativeRuntime
+internal static unsafe partial class NativeRuntime
 {
     private static readonly Lock CreateLock = new();
+    private static string? s_copyDirectory;
 
     /// <summary>Creates the runtime if none is alive; false (with one stderr line) when it cannot be created.</summary>
     public static bool Ensure()
@@ -25,7 +27,10 @@ internal static unsafe class NativeRuntime
             {
                 if (HcrRuntime.Current is null)
                 {
-                    HcrRuntime.Create();
+                    var runtime = HcrRuntime.Create();
+                    // Hosts never dispose the runtime; the copies of loaded modules go when the process exits.
+                    s_copyDirectory = runtime.CopyDirectory;
+                    RemoveCopiesAtExit();
                 }
 
                 return true;
@@ -35,6 +40,38 @@ internal static unsafe class NativeRuntime
                 Console.Error.WriteLine($"hcr: the runtime could not be created: {e.GetType().Name}: {e.Message}");
                 return false;
             }
+        }
+    }
+
+    /// <summary>glibc's <c>atexit</c> is not a dynamic symbol; <c>__cxa_atexit</c> with no DSO handle runs at exit.</summary>
+    [LibraryImport("libc.so.6", EntryPoint = "__cxa_atexit")]
+    private static partial int CxaAtExit(delegate* unmanaged<nint, void> function, nint argument, nint dsoHandle);
+
+    private static void RemoveCopiesAtExit()
+    {
+        try
+        {
+            _ = CxaAtExit(&RemoveCopies, 0, 0);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Not glibc: the copies stay for the temp cleaner.
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void RemoveCopies(nint argument)
+    {
+        try
+        {
+            if (s_copyDirectory is { } directory && Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the temp cleaner.
         }
     }
 
