@@ -6,6 +6,8 @@
 #   native/build.sh nim [OUT]       publish if needed; Nim 1.6's own runtime (OUT/nim/reference: libnimhcr.so,
 #                                   libnimrtl.so) and OUT/nim/hcrlab (libnimhcr.so -> HcrLab's, Nim's libnimrtl.so).
 #                                   Installs Debian's nim when missing and root; exit code 3 when nim is unavailable.
+#   native/build.sh bench [OUT] [N] nim, then the C harness bench/bench.c on Nim's runtime and on HcrLab's, side by side
+#                                   (a Markdown table; N distinct names per module, default 100000)
 # OUT defaults to artifacts/native at the repository's top. A publish is skipped while OUT/lib/libhcrlab.so is newer
 # than every source of the runtime, the encoders and this project (the tests share one copy this way).
 set -euo pipefail
@@ -86,10 +88,26 @@ nim_runtimes() {
   ln -sfn "$reference/libnimrtl.so" "$ours/libnimrtl.so"
 }
 
+# The same harness binary on both runtimes; the loader picks the runtime from LD_LIBRARY_PATH.
+bench() {
+  nim_runtimes
+  local n=${1:-100000} harness="$out/bench/bench"
+  mkdir -p "$out/bench"
+  gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$harness" "$here/bench/bench.c" -ldl
+  LD_LIBRARY_PATH="$out/nim/reference" "$harness" "$n" >"$out/bench/nim.tsv"
+  LD_LIBRARY_PATH="$out/nim/hcrlab" "$harness" "$n" >"$out/bench/hcrlab.tsv"
+  echo "| operation | Nim 1.6.10 | HcrLab | HcrLab / Nim |"
+  echo "|---|---|---|---|"
+  # Rates (M/s): the ratio is HcrLab's speed over Nim's; times (ns): HcrLab's time over Nim's.
+  paste "$out/bench/nim.tsv" "$out/bench/hcrlab.tsv" |
+    awk -F'\t' '{ printf "| %s | %s %s | %s %s | %.2f |\n", $1, $2, $3, $5, $6, ($2 > 0 ? $5 / $2 : 0) }'
+}
+
 case "$command" in
   publish) publish; echo "$lib/libhcrlab.so" ;;
   example) example; echo "$out/example/host" ;;
   run) example; cd "$out/example" && LD_LIBRARY_PATH="$lib" ./host ;;
   nim) nim_runtimes; echo "$out/nim" ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  bench) bench "${3:-}" ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
