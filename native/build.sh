@@ -59,9 +59,9 @@ ensure_nim() {
     return 3
   fi
   local attempt
-  for attempt in 1 2 3 4 5 6; do
-    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=60 nim >/dev/null 2>&1 ||
-       { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=60 nim >/dev/null 2>&1; }; then
+  for attempt in 1 2 3; do
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=30 nim >/dev/null 2>&1 ||
+       { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=30 nim >/dev/null 2>&1; }; then
       return 0
     fi
     sleep 10
