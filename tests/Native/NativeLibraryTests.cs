@@ -107,6 +107,34 @@ public sealed class NativeLibraryTests
         Assert.That(nim, Is.EqualTo(ExpectedReloadLines(changedInAfterHandler: false)), "on Nim's libnimhcr.so");
     }
 
+    [Test]
+    public void WhenNimRenamesAProcBecauseADeclarationWasAddedTheOldSlotReportsABadCall()
+    {
+        NativeToolchain.RequireNim();
+
+        // Nim 1.6 numbers symbols per module: `proc helper` above `counter` renames counter and greet, so the new code
+        // registers new names, the old ones are dropped, and main (not reloadable) still calls greet's old slot. On
+        // Nim's runtime that slot jumps into the unloaded library; on HcrLab's it reaches the bad-call stub, which
+        // names the proc and returns 0 (an empty string to Nim).
+        // main's own code names the new symbols too, so the rebuild also fails to replace the running executable.
+        var (lines, error) = RunReloadScenario(NativeToolchain.NimOnHcrLabDirectory, "reload-renamed", "mymod_v1_declaration_added.nim", mainChanges: true);
+
+        Assert.That(lines, Is.EqualTo(new[]
+        {
+            "v1: counter 0, greeting from the v1 initializer",
+            "v1: counter 1, greeting from the v1 initializer",
+            "main: waiting for the rebuild",
+            "main: reload needed: true",
+            "mymod v1: before reload",
+            "mymod v1: after reload",
+            "main: after reload, mymod changed: true",
+            "",
+            "",
+            "main: reload needed: false",
+        }));
+        Assert.That(error, Does.Match(@"hcr: bad call: proc 'greet__mymod_\d+___\w+' of module '\S+lib@mmymod\.nim\.c\.so' was removed"));
+    }
+
     private static string[] ExpectedUnitLines()
     {
         var lines = new List<string> { "generation 0" };
@@ -128,6 +156,8 @@ public sealed class NativeLibraryTests
             "global, same block: true, value kept: 42",
             "global, lookup by name: true",
             "unknown proc: true",
+            "markGlobals calls the marker: 1",
+            "a registration without a marker replaces it: 1",
             "generation 0",
         ]);
         return [.. lines];
@@ -147,11 +177,16 @@ public sealed class NativeLibraryTests
         "main: reload needed: false",
     ];
 
+    private static string[] RunReloadScenario(string libraries, string name) =>
+        RunReloadScenario(libraries, name, "mymod_v2.nim", mainChanges: false).Lines;
+
     /// <summary>
     /// Builds main.nim with mymod_v1.nim as mymod.nim, starts it on the given libraries, and once it waits, puts
-    /// mymod_v2.nim in place, rebuilds and lets it reload. Returns its standard output lines.
+    /// <paramref name="newVersion"/> in place, rebuilds and lets it reload. Returns its standard output lines and stderr.
+    /// When <paramref name="mainChanges"/>, the rebuild's last step (replacing the running main executable) is expected
+    /// to fail with "Text file busy"; the module libraries are built before it.
     /// </summary>
-    private static string[] RunReloadScenario(string libraries, string name)
+    private static (string[] Lines, string Error) RunReloadScenario(string libraries, string name, string newVersion, bool mainChanges)
     {
         string work = FreshDirectory(name);
         string sources = Path.Combine(NativeToolchain.NimSources, "reload");
@@ -177,13 +212,13 @@ public sealed class NativeLibraryTests
                 lines.Add(line.Result!);
             }
 
-            File.Copy(Path.Combine(sources, "mymod_v2.nim"), Path.Combine(work, "mymod.nim"), overwrite: true);
-            Build();
+            File.Copy(Path.Combine(sources, newVersion), Path.Combine(work, "mymod.nim"), overwrite: true);
+            Build(mainChanges);
             File.WriteAllText(Path.Combine(work, "rebuilt"), "");
 
             var rest = program.StandardOutput.ReadToEndAsync();
             Assert.That(program.WaitForExit(ProgramTimeout), Is.True, "the program did not end after the reload");
-            lines.AddRange(NativeToolchain.Lines(rest.Result).Where(l => l.Length > 0));
+            lines.AddRange(NativeToolchain.Lines(rest.Result));
             Assert.That(program.ExitCode, Is.Zero, $"{string.Join(" | ", lines)}\n{error.Result}");
         }
         finally
@@ -194,14 +229,21 @@ public sealed class NativeLibraryTests
             }
         }
 
-        return [.. lines];
+        return ([.. lines], error.Result);
 
-        void Build()
+        void Build(bool mainIsBusy = false)
         {
             var build = NativeToolchain.Run("nim",
                 ["c", "--hotCodeReloading:on", "--hints:off", "--warnings:off", $"--nimcache:{Path.Combine(work, "cache")}", "main.nim"],
                 work, TimeSpan.FromMinutes(3));
-            Assert.That(build.ExitCode, Is.Zero, build.Error);
+            if (mainIsBusy)
+            {
+                Assert.That(build.Error, Does.Contain("Text file busy"), "the rebuild replaces the running main executable");
+            }
+            else
+            {
+                Assert.That(build.ExitCode, Is.Zero, build.Error);
+            }
         }
     }
 

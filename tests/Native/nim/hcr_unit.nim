@@ -14,6 +14,7 @@ proc hcrRegisterGlobal(module, name: cstring, size: Natural, gcMarker: GcMarker,
                        outPtr: ptr pointer): bool {.importc, dynlib: hcrLib.}
 proc hcrGetGlobal(module, name: cstring): pointer {.importc, dynlib: hcrLib.}
 proc hcrGeneration(): int {.importc, dynlib: hcrLib.}
+proc hcrMarkGlobals() {.importc, dynlib: hcrLib.}
 
 const module = cstring"unit_module"
 
@@ -78,4 +79,15 @@ echo "global, second registration is new: ",
 echo "global, same block: ", first == second, ", value kept: ", second[]
 echo "global, lookup by name: ", cast[ptr int64](hcrGetGlobal(module, "counter")) == first
 echo "unknown proc: ", hcrGetProc(module, "no_such_proc") == nil
+
+# A GC marker is a plain nimcall proc; hcrMarkGlobals calls the one each global was last registered with.
+var markerCalls = 0
+proc countingMarker() {.nimcall, raises: [].} = inc markerCalls
+var marked: ptr int64
+discard hcrRegisterGlobal(module, "marked", sizeof(int64), countingMarker, cast[ptr pointer](addr marked))
+hcrMarkGlobals()
+echo "markGlobals calls the marker: ", markerCalls
+discard hcrRegisterGlobal(module, "marked", sizeof(int64), nil, cast[ptr pointer](addr marked))
+hcrMarkGlobals()
+echo "a registration without a marker replaces it: ", markerCalls
 echo "generation ", hcrGeneration()
