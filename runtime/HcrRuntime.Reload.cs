@@ -12,8 +12,20 @@ public sealed unsafe partial class HcrRuntime
     /// <param name="imports">The root's imports: module names (see <see cref="ResolveModulePath"/>).</param>
     /// <exception cref="ModuleLoadException">A module failed to load or to initialise.</exception>
     /// <exception cref="InvalidOperationException">Already started.</exception>
-    public ReloadResult Start(params IEnumerable<string> imports)
+    public ReloadResult Start(params IEnumerable<string> imports) => Start(new HcrStartOptions(), imports);
+
+    /// <summary>
+    /// Starts like <see cref="Start(IEnumerable{string})"/> for a host of the reference's kind (<c>hcrInit</c>): the host
+    /// names its own module, a system module initialised first, its own data-init, and what modules' <c>HcrInit000</c>
+    /// is given.
+    /// </summary>
+    /// <exception cref="ModuleLoadException">A module failed to load or to initialise.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// Already started, or the host names a root module while symbols are registered under the default root.
+    /// </exception>
+    public ReloadResult Start(HcrStartOptions start, params IEnumerable<string> imports)
     {
+        ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(imports);
         lock (_lock)
         {
@@ -23,6 +35,12 @@ public sealed unsafe partial class HcrRuntime
                 throw new InvalidOperationException("the runtime is already started; call PerformCodeReload to pick up changes");
             }
 
+            if (start.RootModule is { Length: > 0 } rootName && rootName != _root.Name)
+            {
+                AdoptRoot(rootName);
+            }
+
+            _start = start;
             var previousImports = _root.Imports;
             _root.Imports = [.. imports];
             _reloading = true;
@@ -43,6 +61,36 @@ public sealed unsafe partial class HcrRuntime
                 _reloading = false;
             }
         }
+    }
+
+    /// <summary>
+    /// Makes the module the host added under its own name the root (Nim's main module registers symbols under its name
+    /// before <c>hcrInit</c> says it is the main one). The default root must still be empty: its symbols would otherwise
+    /// carry a module name that no longer exists.
+    /// </summary>
+    private void AdoptRoot(string rootName)
+    {
+        if (_root.ProcTable.Count > 0 || _root.GlobalTable.Count > 0 || _root.Handlers.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"the host names its module '{rootName}', but symbols or handlers are already registered under the default root '{_root.Name}'; register them under '{rootName}' (hcrAddModule first)");
+        }
+
+        if (_modules.TryGetValue(rootName, out var named) && named.IsLoaded)
+        {
+            throw new InvalidOperationException($"'{rootName}' is a loaded module and cannot be the host's own module");
+        }
+
+        if (named is null)
+        {
+            named = new ModuleDescriptor(rootName, isRoot: true, _lock);
+            _modules.Add(rootName, named);
+        }
+
+        named.IsRoot = true;
+        _modules.Remove(_root.Name);
+        _root = named;
+        _currentModule = rootName;
     }
 
     /// <summary>True when some loaded module's file now holds other bytes than the copy that was loaded.</summary>
@@ -236,30 +284,67 @@ public sealed unsafe partial class HcrRuntime
         return module;
     }
 
-    /// <summary>The reference's passes: HcrInit000 and HcrCreateTypeInfos of new code; DatInit000 of every reachable module; Init000 of new code.</summary>
+    /// <summary>
+    /// The reference's passes: HcrInit000 and HcrCreateTypeInfos of new code; the system module's DatInit000 and Init000
+    /// (changed or not); DatInit000 of every other reachable module; the host's data-init; Init000 of the other new code.
+    /// </summary>
     private void Initialise(Transaction transaction)
     {
+        nint handle = _start.ModuleHandle != 0 ? _start.ModuleHandle : Handle;
+        nint getProcAddr = _start.ModuleProcAddressGetter != 0 ? _start.ModuleProcAddressGetter : ModuleAbi.ProcAddressGetter;
         foreach (var module in transaction.Loaded)
         {
             var library = module.Library!;
-            RunInit(module, "HcrInit000", () => library.HcrInit000(Handle, ModuleAbi.ProcAddressGetter));
+            RunInit(module, "HcrInit000", () => library.HcrInit000(handle, getProcAddr));
             if (library.HcrCreateTypeInfos != null)
             {
                 RunInit(module, "HcrCreateTypeInfos", () => library.HcrCreateTypeInfos());
             }
         }
 
-        foreach (var module in transaction.Order)
+        var system = transaction.Order.FirstOrDefault(m => m.Name == _start.SystemModule);
+        if (system is not null)
+        {
+            if (!transaction.Loaded.Contains(system))
+            {
+                // Its Init000 runs again and registers its handlers again: keep one copy of each.
+                var handlers = system.Handlers;
+                system.Handlers = [];
+                transaction.OnUndo(() => system.Handlers = handlers);
+            }
+
+            RunInit(system, "DatInit000", () => system.Library!.DatInit000());
+            RunModuleInit(system);
+        }
+
+        foreach (var module in transaction.Order.Where(m => m != system))
         {
             var library = module.Library!;
             RunInit(module, "DatInit000", () => library.DatInit000());
         }
 
-        foreach (var module in transaction.Loaded)
+        if (_start.MainDataInit != 0)
         {
-            var library = module.Library!;
-            _currentModule = module.Name;
+            RunInit(_root, "the host's data-init", () => ((delegate* unmanaged<void>)_start.MainDataInit)());
+        }
+
+        foreach (var module in transaction.Loaded.Where(m => m != system))
+        {
+            RunModuleInit(module);
+        }
+    }
+
+    /// <summary>Init000, with handlers filed under the module.</summary>
+    private void RunModuleInit(ModuleDescriptor module)
+    {
+        var library = module.Library!;
+        _currentModule = module.Name;
+        try
+        {
             RunInit(module, "Init000", () => library.Init000());
+        }
+        finally
+        {
             _currentModule = _root.Name;
         }
     }

@@ -26,7 +26,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ModuleDescriptor> _modules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _moduleByHash = new(StringComparer.Ordinal);
-    private readonly ModuleDescriptor _root;
+    private ModuleDescriptor _root;
     private readonly string _copyDirectory;
     private readonly bool _ownsCopyDirectory;
     private GCHandle _self;
@@ -38,6 +38,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private bool _disposed;
     private HashSet<string>? _reloadedNow;
     private Transaction? _transaction;
+    private HcrStartOptions _start = new();
 
     private HcrRuntime(HcrRuntimeOptions options)
     {
@@ -225,33 +226,40 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             var descriptor = ModuleOrThrow(module);
             if (descriptor.ProcTable.TryGetValue(name, out var proc))
             {
-                nint previousTarget = proc.Target;
-                long previousGeneration = proc.Generation;
-                _transaction?.OnUndo(() =>
-                {
-                    Table.Repoint(proc.Slot, previousTarget);
-                    proc.Target = previousTarget;
-                    proc.Generation = previousGeneration;
-                });
+                _transaction?.OnUndo(UndoRepoint(proc));
                 Table.Repoint(proc.Slot, target);
                 proc.Target = target;
                 proc.Generation = _generation;
             }
             else
             {
-                var slot = Table.Allocate(target);
-                proc = new ProcSymbol(module, name, slot, target, _generation);
+                proc = new ProcSymbol(module, name, Table.Allocate(target), target, _generation);
                 descriptor.ProcTable.Add(name, proc);
-                _transaction?.OnUndo(() =>
-                {
-                    descriptor.ProcTable.Remove(name);
-                    Table.Release(slot, module, name);
-                });
+                _transaction?.OnUndo(UndoAddProc(descriptor, proc));
             }
 
             return proc.Address;
         }
     }
+
+    // The undo actions are built by these helpers, not by lambdas in the callers: a lambda there would allocate its
+    // captured state on every call, inside a start or reload or not.
+    private Action UndoRepoint(ProcSymbol proc)
+    {
+        var (previousTarget, previousGeneration) = (proc.Target, proc.Generation);
+        return () =>
+        {
+            Table.Repoint(proc.Slot, previousTarget);
+            proc.Target = previousTarget;
+            proc.Generation = previousGeneration;
+        };
+    }
+
+    private Action UndoAddProc(ModuleDescriptor descriptor, ProcSymbol proc) => () =>
+    {
+        descriptor.ProcTable.Remove(proc.Name);
+        Table.Release(proc.Slot, proc.Module, proc.Name);
+    };
 
     /// <summary>The slot address of a registered proc.</summary>
     /// <exception cref="UnknownModuleException">No such module.</exception>
@@ -302,13 +310,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                     throw new GlobalSizeMismatchException(module, name, global.Size, size);
                 }
 
-                long previousGeneration = global.Generation;
-                nint previousMarker = global.GcMarker;
-                _transaction?.OnUndo(() =>
-                {
-                    global.Generation = previousGeneration;
-                    global.GcMarker = previousMarker;
-                });
+                _transaction?.OnUndo(UndoReregisterGlobal(global));
                 global.Generation = _generation;
                 global.GcMarker = gcMarker;
                 return new GlobalRegistration(global.Address, IsNew: false);
@@ -318,14 +320,26 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
             global = new GlobalSymbol(module, name, address, size, gcMarker, _generation);
             descriptor.GlobalTable.Add(name, global);
-            _transaction?.OnUndo(() =>
-            {
-                descriptor.GlobalTable.Remove(name);
-                NativeMemory.AlignedFree((void*)address);
-            });
+            _transaction?.OnUndo(UndoAddGlobal(descriptor, global));
             return new GlobalRegistration(address, IsNew: true);
         }
     }
+
+    private static Action UndoReregisterGlobal(GlobalSymbol global)
+    {
+        var (previousGeneration, previousMarker) = (global.Generation, global.GcMarker);
+        return () =>
+        {
+            global.Generation = previousGeneration;
+            global.GcMarker = previousMarker;
+        };
+    }
+
+    private static Action UndoAddGlobal(ModuleDescriptor descriptor, GlobalSymbol global) => () =>
+    {
+        descriptor.GlobalTable.Remove(global.Name);
+        NativeMemory.AlignedFree((void*)global.Address);
+    };
 
     /// <summary>The address of a registered global.</summary>
     /// <exception cref="UnknownModuleException">No such module.</exception>
@@ -378,7 +392,22 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public void AddEventHandler(bool isBefore, Action handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        AddHandler(new EventHandlerEntry(isBefore, 0, handler));
+        AddHandler(new EventHandlerEntry(isBefore, 0, 0, handler));
+    }
+
+    /// <summary>
+    /// Adds a native handler, filed like <see cref="AddEventHandler(bool, Action)"/>: <paramref name="function"/> is
+    /// called as <c>void (*)(void)</c> when <paramref name="environment"/> is 0, else as <c>void (*)(void* env)</c>
+    /// with it (a Nim closure: its proc and its environment).
+    /// </summary>
+    public void AddEventHandler(bool isBefore, nint function, nint environment = 0)
+    {
+        if (function == 0)
+        {
+            throw new ArgumentException("the handler's function pointer is NULL", nameof(function));
+        }
+
+        AddHandler(new EventHandlerEntry(isBefore, function, environment, null));
     }
 
     internal void AddHandler(EventHandlerEntry entry)
@@ -444,7 +473,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
-    internal void Report(string message, bool failsLoad)
+    /// <summary>True while a start or reload runs its init passes (on the thread holding the lock).</summary>
+    internal bool IsLoading => _transaction is not null;
+
+    internal void Report(string message, bool failsLoad, bool toStandardError = true)
     {
         LastDiagnostic = message;
         if (failsLoad && _transaction is { } transaction)
@@ -452,7 +484,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             transaction.Errors.Add(message);
         }
 
-        if (Options.ReportToStandardError)
+        if (Options.ReportToStandardError && toStandardError)
         {
             Console.Error.WriteLine($"hcr: {message}");
         }

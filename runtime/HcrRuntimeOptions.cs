@@ -9,7 +9,7 @@ public sealed record HcrRuntimeOptions
     /// <summary>Mappings the jump table is placed near (see <see cref="ExecutableMemory.Reserve"/>); null for anywhere.</summary>
     public string? JumpTableAnchor { get; init; } = ExecutableMemory.DefaultAnchor;
 
-    /// <summary>The name of the host (root) module: it is not reloadable and its imports are given to <see cref="HcrRuntime.Start"/>.</summary>
+    /// <summary>The name of the host (root) module: it is not reloadable and its imports are given to <see cref="HcrRuntime.Start(IEnumerable{string})"/>.</summary>
     public string RootModuleName { get; init; } = "main";
 
     /// <summary>Where module names without a directory are looked up; the current directory when null.</summary>

@@ -20,6 +20,8 @@ namespace HcrLab.Runtime;
 /// bool  hcrReloadNeeded(void);
 /// void  hcrPerformCodeReload(void);
 /// void  hcrMarkGlobals(void);
+/// void  hcrInit(const char** imports, const char* main, const char* system, void (*mainDatInit)(void),
+///               void* handle, void* (*getProcAddr)(void*, const char*));
 /// </code>
 /// Differences from Nim: <c>hcrAddEventHandler</c> takes a plain C function pointer, not a Nim closure (environment
 /// and function), so a C module passes a function and keeps any state in its globals; <c>hcrHasModuleChanged</c>
@@ -30,28 +32,28 @@ internal static unsafe class ModuleAbi
 {
     private static readonly Dictionary<string, nint> EntryPoints = new(StringComparer.Ordinal)
     {
-        ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProc,
-        ["hcrGetProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetProc,
-        ["hcrRegisterGlobal"] = (nint)(delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte>)&RegisterGlobal,
-        ["hcrGetGlobal"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetGlobal,
-        ["hcrAddEventHandler"] = (nint)(delegate* unmanaged<byte, nint, void>)&AddEventHandler,
-        ["hcrAddModule"] = (nint)(delegate* unmanaged<byte*, void>)&AddModule,
-        ["hcrGeneration"] = (nint)(delegate* unmanaged<long>)&Generation,
-        ["hcrHasModuleChanged"] = (nint)(delegate* unmanaged<byte*, byte>)&HasModuleChanged,
-        ["hcrReloadNeeded"] = (nint)(delegate* unmanaged<byte>)&ReloadNeeded,
-        ["hcrPerformCodeReload"] = (nint)(delegate* unmanaged<void>)&PerformCodeReload,
-        ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobals,
+        ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProcEntry,
+        ["hcrGetProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetProcEntry,
+        ["hcrRegisterGlobal"] = (nint)(delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte>)&RegisterGlobalEntry,
+        ["hcrGetGlobal"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetGlobalEntry,
+        ["hcrAddEventHandler"] = (nint)(delegate* unmanaged<byte, nint, void>)&AddEventHandlerEntry,
+        ["hcrAddModule"] = (nint)(delegate* unmanaged<byte*, void>)&AddModuleEntry,
+        ["hcrGeneration"] = (nint)(delegate* unmanaged<long>)&GenerationEntry,
+        ["hcrHasModuleChanged"] = (nint)(delegate* unmanaged<byte*, byte>)&HasModuleChangedEntry,
+        ["hcrReloadNeeded"] = (nint)(delegate* unmanaged<byte>)&ReloadNeededEntry,
+        ["hcrPerformCodeReload"] = (nint)(delegate* unmanaged<void>)&PerformCodeReloadEntry,
+        ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobalsEntry,
+        ["hcrInit"] = (nint)(delegate* unmanaged<byte**, byte*, byte*, nint, nint, nint, void>)&InitEntry,
     };
 
     /// <summary><c>void* getProcAddr(void* handle, const char* name)</c>, as passed to <c>HcrInit000</c>.</summary>
-    public static nint ProcAddressGetter { get; } = (nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddress;
+    public static nint ProcAddressGetter { get; } = (nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddressEntry;
 
     public static IReadOnlyCollection<string> Names => EntryPoints.Keys;
 
     public static nint Lookup(string name) => EntryPoints.GetValueOrDefault(name);
 
-    [UnmanagedCallersOnly]
-    private static nint GetProcAddress(nint handle, byte* name)
+    internal static nint GetProcAddress(nint handle, byte* name)
     {
         try
         {
@@ -70,8 +72,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static nint RegisterProc(byte* module, byte* name, nint fn)
+    internal static nint RegisterProc(byte* module, byte* name, nint fn)
     {
         try
         {
@@ -94,8 +95,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static nint GetProc(byte* module, byte* name)
+    internal static nint GetProc(byte* module, byte* name)
     {
         try
         {
@@ -107,14 +107,20 @@ internal static unsafe class ModuleAbi
             // Not fatal to a load: a module may look up a proc its importer registers later (Init000 runs after every DatInit000).
             return runtime.GetProcSymbol(m, n).Address;
         }
+        catch (HcrException e) when (HcrRuntime.Current is { IsLoading: true } runtime)
+        {
+            // Nor worth a stderr line during a load: Nim's system module looks up, in its DatInit000 (which runs first),
+            // procs of modules it includes that register them only later, and expects NULL as Nim's runtime answers.
+            runtime.Report($"hcrGetProc: {e.Message}", failsLoad: false, toStandardError: false);
+            return 0;
+        }
         catch (Exception e)
         {
             return Fault("hcrGetProc", e, failsLoad: false);
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
+    internal static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
     {
         try
         {
@@ -145,8 +151,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static nint GetGlobal(byte* module, byte* name)
+    internal static nint GetGlobal(byte* module, byte* name)
     {
         try
         {
@@ -163,8 +168,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static void AddEventHandler(byte isBefore, nint function)
+    internal static void AddEventHandler(byte isBefore, nint function, nint environment = 0)
     {
         try
         {
@@ -179,7 +183,7 @@ internal static unsafe class ModuleAbi
                 return;
             }
 
-            runtime.AddHandler(new EventHandlerEntry(isBefore != 0, function, null));
+            runtime.AddHandler(new EventHandlerEntry(isBefore != 0, function, environment, null));
         }
         catch (Exception e)
         {
@@ -187,8 +191,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static void AddModule(byte* module)
+    internal static void AddModule(byte* module)
     {
         try
         {
@@ -212,8 +215,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static long Generation()
+    internal static long Generation()
     {
         try
         {
@@ -226,12 +228,13 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static byte HasModuleChanged(byte* moduleOrHash)
+    internal static byte HasModuleChanged(byte* moduleOrHash) => HasModuleChanged(Utf8(moduleOrHash));
+
+    /// <summary>The body of <c>hcrHasModuleChanged</c> once its argument (a C string, or Nim's string) is decoded.</summary>
+    internal static byte HasModuleChanged(string? key)
     {
         try
         {
-            string? key = Utf8(moduleOrHash);
             if (Runtime("hcrHasModuleChanged") is not { } runtime || key is null)
             {
                 return 0;
@@ -246,8 +249,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static byte ReloadNeeded()
+    internal static byte ReloadNeeded()
     {
         try
         {
@@ -261,8 +263,7 @@ internal static unsafe class ModuleAbi
     }
 
     /// <summary>Must be called from code that is not in a module being reloaded (the old library is unloaded).</summary>
-    [UnmanagedCallersOnly]
-    private static void PerformCodeReload()
+    internal static void PerformCodeReload()
     {
         try
         {
@@ -274,8 +275,44 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static void MarkGlobals()
+    /// <summary>
+    /// <c>hcrInit</c>: the host says which modules it imports (a list ending with an empty string), its own module name,
+    /// the system module, its data-init, and the handle and getter its modules' <c>HcrInit000</c> receive; then the
+    /// runtime loads and initialises the import tree. A failure is reported and leaves nothing loaded.
+    /// </summary>
+    internal static void Init(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
+    {
+        try
+        {
+            if (Runtime("hcrInit") is not { } runtime)
+            {
+                return;
+            }
+
+            var names = new List<string>();
+            for (int i = 0; imports != null && imports[i] != null && imports[i][0] != 0; i++)
+            {
+                names.Add(Utf8(imports[i])!);
+            }
+
+            runtime.Start(
+                new HcrStartOptions
+                {
+                    RootModule = Utf8(main),
+                    SystemModule = Utf8(system),
+                    MainDataInit = mainDataInit,
+                    ModuleHandle = handle,
+                    ModuleProcAddressGetter = getProcAddr,
+                },
+                names);
+        }
+        catch (Exception e)
+        {
+            Fault("hcrInit", e, failsLoad: false);
+        }
+    }
+
+    internal static void MarkGlobals()
     {
         try
         {
@@ -286,6 +323,46 @@ internal static unsafe class ModuleAbi
             Fault("hcrMarkGlobals", e, failsLoad: false);
         }
     }
+
+    [UnmanagedCallersOnly]
+    private static nint GetProcAddressEntry(nint handle, byte* name) => GetProcAddress(handle, name);
+
+    [UnmanagedCallersOnly]
+    private static nint RegisterProcEntry(byte* module, byte* name, nint fn) => RegisterProc(module, name, fn);
+
+    [UnmanagedCallersOnly]
+    private static nint GetProcEntry(byte* module, byte* name) => GetProc(module, name);
+
+    [UnmanagedCallersOnly]
+    private static byte RegisterGlobalEntry(byte* module, byte* name, nuint size, nint gcMarker, nint* output) => RegisterGlobal(module, name, size, gcMarker, output);
+
+    [UnmanagedCallersOnly]
+    private static nint GetGlobalEntry(byte* module, byte* name) => GetGlobal(module, name);
+
+    [UnmanagedCallersOnly]
+    private static void AddEventHandlerEntry(byte isBefore, nint function) => AddEventHandler(isBefore, function);
+
+    [UnmanagedCallersOnly]
+    private static void AddModuleEntry(byte* module) => AddModule(module);
+
+    [UnmanagedCallersOnly]
+    private static long GenerationEntry() => Generation();
+
+    [UnmanagedCallersOnly]
+    private static byte HasModuleChangedEntry(byte* moduleOrHash) => HasModuleChanged(moduleOrHash);
+
+    [UnmanagedCallersOnly]
+    private static byte ReloadNeededEntry() => ReloadNeeded();
+
+    [UnmanagedCallersOnly]
+    private static void PerformCodeReloadEntry() => PerformCodeReload();
+
+    [UnmanagedCallersOnly]
+    private static void MarkGlobalsEntry() => MarkGlobals();
+
+    [UnmanagedCallersOnly]
+    private static void InitEntry(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr) =>
+        Init(imports, main, system, mainDataInit, handle, getProcAddr);
 
     private static HcrRuntime? Runtime(string function)
     {

@@ -19,7 +19,7 @@ public sealed class ModuleDescriptor
     public string Name { get; }
 
     /// <summary>True for the host's own module: never loaded from a library, never reloaded or unloaded.</summary>
-    public bool IsRoot { get; }
+    public bool IsRoot { get; internal set; }
 
     /// <summary>The original library file, or null for a module that was only added (<c>hcrAddModule</c>) or is the root.</summary>
     public string? Path => Library?.OriginalPath;
@@ -71,14 +71,22 @@ public sealed class ModuleDescriptor
         $"module {Name}{(IsLoaded ? $" ({Path}, generation {Generation})" : "")}: {ProcCount} procs, {GlobalCount} globals";
 }
 
-/// <summary>A before- or after-reload handler: a C function pointer from a module, or a .NET delegate from the host.</summary>
-internal sealed unsafe record EventHandlerEntry(bool IsBefore, nint Function, Action? Managed)
+/// <summary>
+/// A before- or after-reload handler: a C function pointer (with an environment, a Nim closure's) from a module, or a
+/// .NET delegate from the host.
+/// </summary>
+internal sealed unsafe record EventHandlerEntry(bool IsBefore, nint Function, nint Environment, Action? Managed)
 {
     public void Invoke()
     {
         if (Managed is not null)
         {
             Managed();
+        }
+        else if (Environment != 0)
+        {
+            // Nim's closure call: the environment is the last (here the only) argument.
+            ((delegate* unmanaged<nint, void>)Function)(Environment);
         }
         else
         {

@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+using HcrLab.Runtime;
+
+namespace HcrLab.Native;
+
+/// <summary>
+/// The reference's C ABI (<c>libnimhcr.so</c> of Nim 1.6.10) under its exact symbol names, over the one runtime. The
+/// bodies are the runtime's own (<c>ModuleAbi</c>): nothing throws into native code, a refused call answers NULL or
+/// false with one <c>hcr: ...</c> line on stderr. Where Nim's signature has a Nim type, the export takes what Nim
+/// 1.6.10's generated C passes (see README.md): <c>hcrHasModuleChanged</c> a Nim string, <c>hcrAddEventHandler</c> a
+/// closure by value. <c>bool</c> is one byte (Nim's <c>NIM_BOOL</c>, C's <c>_Bool</c>); Nim's <c>int</c> and
+/// <c>Natural</c> are 64-bit.
+/// </summary>
+internal static unsafe class NativeExports
+{
+    [UnmanagedCallersOnly(EntryPoint = "hcrRegisterProc")]
+    private static nint RegisterProc(byte* module, byte* name, nint fn) =>
+        NativeRuntime.Ensure() ? ModuleAbi.RegisterProc(module, name, fn) : 0;
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrGetProc")]
+    private static nint GetProc(byte* module, byte* name) =>
+        NativeRuntime.Ensure() ? ModuleAbi.GetProc(module, name) : 0;
+
+    /// <summary><c>size</c> is Nim's <c>Natural</c>; <c>gcMarker</c> a <c>proc () {.nimcall.}</c>, a plain C function pointer.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "hcrRegisterGlobal")]
+    private static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output) =>
+        NativeRuntime.Ensure() ? ModuleAbi.RegisterGlobal(module, name, size, gcMarker, output) : (byte)0;
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrGetGlobal")]
+    private static nint GetGlobal(byte* module, byte* name) =>
+        NativeRuntime.Ensure() ? ModuleAbi.GetGlobal(module, name) : 0;
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrInit")]
+    private static void Init(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
+    {
+        if (NativeRuntime.Ensure())
+        {
+            ModuleAbi.Init(imports, main, system, mainDataInit, handle, getProcAddr);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrAddModule")]
+    private static void AddModule(byte* module)
+    {
+        if (NativeRuntime.Ensure())
+        {
+            ModuleAbi.AddModule(module);
+        }
+    }
+
+    /// <summary>Nim's <c>hcrHasModuleChanged(moduleHash: string)</c>: a Nim string (a signature hash, or a module name).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "hcrHasModuleChanged")]
+    private static byte HasModuleChanged(byte* nimString)
+    {
+        if (!NativeRuntime.Ensure())
+        {
+            return 0;
+        }
+
+        string? key = NimString.Decode(nimString);
+        if (key is null)
+        {
+            Console.Error.WriteLine("hcr: hcrHasModuleChanged: the argument is not a Nim 1.6 string (its length is impossible)");
+            return 0;
+        }
+
+        return ModuleAbi.HasModuleChanged(key);
+    }
+
+    /// <summary>The same question for C hosts: a C string (a signature hash, or a module name).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "hcrlabHasModuleChanged")]
+    private static byte HasModuleChangedC(byte* moduleOrHash) =>
+        NativeRuntime.Ensure() ? ModuleAbi.HasModuleChanged(moduleOrHash) : (byte)0;
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrReloadNeeded")]
+    private static byte ReloadNeeded() => NativeRuntime.Ensure() ? ModuleAbi.ReloadNeeded() : (byte)0;
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrPerformCodeReload")]
+    private static void PerformCodeReload()
+    {
+        if (NativeRuntime.Ensure())
+        {
+            NativeRuntime.ReloadWithNimGcPaused();
+        }
+    }
+
+    /// <summary>Nim's <c>hcrAddEventHandler(isBefore: bool, cb: proc ())</c>: the closure comes by value, proc then environment.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "hcrAddEventHandler")]
+    private static void AddEventHandler(byte isBefore, NimClosure handler)
+    {
+        if (NativeRuntime.Ensure())
+        {
+            ModuleAbi.AddEventHandler(isBefore, handler.Function, handler.Environment);
+        }
+    }
+
+    /// <summary>Nim's <c>int</c>: 64-bit.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "hcrGeneration")]
+    private static long Generation() => NativeRuntime.Ensure() ? ModuleAbi.Generation() : -1;
+
+    [UnmanagedCallersOnly(EntryPoint = "hcrMarkGlobals")]
+    private static void MarkGlobals()
+    {
+        if (HcrRuntime.Current is not null)
+        {
+            ModuleAbi.MarkGlobals();
+        }
+    }
+}

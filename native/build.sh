@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Publishes the runtime as a native library and builds the C example against it.
+#   native/build.sh publish [OUT]   OUT/lib/libhcrlab.so (NativeAOT) and OUT/lib/libnimhcr.so -> libhcrlab.so
+#   native/build.sh example [OUT]   publish if needed, then OUT/example/host and its two modules (gcc)
+#   native/build.sh run [OUT]       example, then runs it (LD_LIBRARY_PATH=OUT/lib)
+#   native/build.sh nim [OUT]       publish if needed; Nim 1.6's own runtime (OUT/nim/reference: libnimhcr.so,
+#                                   libnimrtl.so) and OUT/nim/hcrlab (libnimhcr.so -> HcrLab's, Nim's libnimrtl.so).
+#                                   Installs Debian's nim when missing and root; exit code 3 when nim is unavailable.
+#   native/build.sh bench [OUT] [N] nim, then the C harness bench/bench.c on Nim's runtime and on HcrLab's, side by side
+#                                   (a Markdown table; N distinct names per module, default 100000)
+# OUT defaults to artifacts/native at the repository's top. A publish is skipped while OUT/lib/libhcrlab.so is newer
+# than every source of the runtime, the encoders and this project (the tests share one copy this way).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+command=${1:-}
+out=$(realpath -m "${2:-$top/artifacts/native}")
+lib="$out/lib"
+
+publish_is_current() {
+  [ -f "$lib/libhcrlab.so" ] || return 1
+  [ -z "$(find "$top/runtime" "$top/encoders" "$here" \( -name bin -o -name obj -o -name examples \) -prune -o \
+          \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -newer "$lib/libhcrlab.so" -print | head -n 1)" ] &&
+    [ ! "$top/Directory.Build.props" -nt "$lib/libhcrlab.so" ]
+}
+
+publish() {
+  if publish_is_current; then
+    return
+  fi
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  local staging="$out/publish"
+  rm -rf "$staging"
+  dotnet publish "$here/HcrLab.Native.csproj" -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly -o "$staging" >&2
+  mkdir -p "$lib"
+  cp "$staging/HcrLab.Native.so" "$lib/libhcrlab.so.tmp"
+  mv -f "$lib/libhcrlab.so.tmp" "$lib/libhcrlab.so"
+  # A link, not a copy: the loader sees one file (one runtime) whichever name a host or a Nim module opens.
+  ln -sfn libhcrlab.so "$lib/libnimhcr.so"
+}
+
+example() {
+  publish
+  local dir="$out/example"
+  mkdir -p "$dir"
+  local flags=(-std=gnu11 -O1 -Wall -Wextra -Werror -I"$here/include")
+  gcc "${flags[@]}" -o "$dir/host" "$here/examples/host.c" -L"$lib" -lhcrlab -Wl,-rpath,"$lib" -ldl
+  # Two builds of one module: counter_v1.so is what starts, counter_v2.so is copied over counter.so to reload.
+  gcc "${flags[@]}" -shared -fPIC -DCOUNTER_VERSION=1 -o "$dir/counter_v1.so" "$here/examples/counter.c"
+  gcc "${flags[@]}" -shared -fPIC -DCOUNTER_VERSION=2 -o "$dir/counter_v2.so" "$here/examples/counter.c"
+  gcc "${flags[@]}" -shared -fPIC -o "$dir/greeter.so" "$here/examples/greeter.c"
+}
+
+# Debian's nim, installed when missing (as root; another apt-get may hold the dpkg lock for a while).
+ensure_nim() {
+  command -v nim >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "nim is not on PATH and cannot be installed here (needs root and apt-get): apt-get install nim" >&2
+    return 3
+  fi
+  local attempt
+  for attempt in 1 2 3; do
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=30 nim >/dev/null 2>&1 ||
+       { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=30 nim >/dev/null 2>&1; }; then
+      return 0
+    fi
+    sleep 10
+  done
+  echo "nim could not be installed with apt-get (tried $attempt times)" >&2
+  return 3
+}
+
+# Nim's runtime libraries, built from the installed Nim's sources as Nim documents it (nimrtl first).
+nim_runtimes() {
+  publish
+  ensure_nim || exit 3
+  local reference="$out/nim/reference" ours="$out/nim/hcrlab" nimlib
+  nimlib=$(dirname "$(dirname "$(readlink -f "$(command -v nim)")")")/lib
+  [ -f "$nimlib/nimhcr.nim" ] || nimlib=/usr/lib/nim/lib
+  [ -f "$nimlib/nimhcr.nim" ] || { echo "Nim's lib/nimhcr.nim was not found (looked in $nimlib)" >&2; exit 3; }
+  mkdir -p "$reference" "$ours"
+  if [ ! -f "$reference/libnimhcr.so" ]; then
+    local flags=(c --app:lib -d:release -d:createNimHcr --hints:off --warnings:off)
+    nim "${flags[@]}" --nimcache:"$out/nim/cache-rtl" -o:"$reference/libnimrtl.so" "$nimlib/nimrtl.nim" >&2
+    nim "${flags[@]}" --nimcache:"$out/nim/cache-hcr" -o:"$reference/libnimhcr.so" "$nimlib/nimhcr.nim" >&2
+  fi
+  ln -sfn "$lib/libhcrlab.so" "$ours/libnimhcr.so"
+  ln -sfn "$reference/libnimrtl.so" "$ours/libnimrtl.so"
+}
+
+# The same harness binary on both runtimes; the loader picks the runtime from LD_LIBRARY_PATH.
+bench() {
+  nim_runtimes
+  local n=${1:-100000} harness="$out/bench/bench"
+  mkdir -p "$out/bench"
+  gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$harness" "$here/bench/bench.c" -ldl
+  LD_LIBRARY_PATH="$out/nim/reference" "$harness" "$n" >"$out/bench/nim.tsv"
+  LD_LIBRARY_PATH="$out/nim/hcrlab" "$harness" "$n" >"$out/bench/hcrlab.tsv"
+  echo "| operation | Nim 1.6.10 | HcrLab | HcrLab / Nim |"
+  echo "|---|---|---|---|"
+  # Rates (M/s): the ratio is HcrLab's speed over Nim's; times (ns): HcrLab's time over Nim's.
+  paste "$out/bench/nim.tsv" "$out/bench/hcrlab.tsv" |
+    awk -F'\t' '{ printf "| %s | %s %s | %s %s | %.2f |\n", $1, $2, $3, $5, $6, ($2 > 0 ? $5 / $2 : 0) }'
+}
+
+case "$command" in
+  publish) publish; echo "$lib/libhcrlab.so" ;;
+  example) example; echo "$out/example/host" ;;
+  run) example; cd "$out/example" && LD_LIBRARY_PATH="$lib" ./host ;;
+  nim) nim_runtimes; echo "$out/nim" ;;
+  bench) bench "${3:-}" ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
