@@ -61,8 +61,8 @@ public static class SummaryWriter
     {
         text.AppendLine("## Registration and lookup through the C ABI (ns per symbol)");
         text.AppendLine();
-        text.AppendLine("| operation | N | HcrLab (BenchmarkDotNet) | HcrLab M ops/s | HcrLab (C anchor) | Nim (C anchor) | × Nim's throughput |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| operation | N | HcrLab (BenchmarkDotNet) | HcrLab M ops/s | × Nim's throughput | HcrLab (C anchor) | Nim (C anchor) | × Nim, both from C |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         var goals = new List<string>();
         foreach (string op in SymbolOps)
         {
@@ -80,7 +80,8 @@ public static class SummaryWriter
                     perSize[n] = value;
                 }
 
-                text.AppendLine($"| {op} | {n:N0} | {Ns(ours)}{(margin is { } m ? $" ± {F(m)}" : "")} | {(ours is { } x ? F(1e3 / x, "0.00") : "–")} | {Ns(c)} | {Ns(theirs)} | {Times(ratio)} |");
+                double? cRatio = c is { } cc && theirs is { } tt ? tt / cc : null;
+                text.AppendLine($"| {op} | {n:N0} | {Ns(ours)}{(margin is { } m && !double.IsNaN(m) ? $" ± {Ns(m)}" : "")} | {(ours is { } x ? F(1e3 / x, "0.00") : "–")} | {Times(ratio)} | {Ns(c)} | {Ns(theirs)} | {Times(cRatio)} |");
                 if (n == 100_000 && ratio is { } r)
                 {
                     goals.Add(r >= 10
@@ -98,6 +99,9 @@ public static class SummaryWriter
             }
         }
 
+        text.AppendLine();
+        text.AppendLine("\"× Nim's throughput\" is Nim's ns per symbol over HcrLab's BenchmarkDotNet figure; \"both from C\" compares the same C loop");
+        text.AppendLine("run against each runtime. The goals below use the BenchmarkDotNet figure.");
         text.AppendLine();
         text.AppendLine("Goals:");
         text.AppendLine(goals.Count > 0 ? string.Join('\n', goals) : "- not measured in this run");
