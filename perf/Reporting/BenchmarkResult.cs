@@ -32,12 +32,15 @@ public sealed record BenchmarkResult(string Type, string Method, string Paramete
 
     /// <summary>
     /// Every benchmark in the BenchmarkDotNet JSON reports at <paramref name="path"/>: one file, or every
-    /// <c>*-report-full.json</c> under a directory. A benchmark that failed (no statistics) is left out.
+    /// <c>*-report-brief.json</c> or <c>*-report-full.json</c> under a directory. A benchmark that failed (no statistics)
+    /// is left out.
     /// </summary>
     public static IReadOnlyList<BenchmarkResult> Load(string path)
     {
         IEnumerable<string> files = Directory.Exists(path)
-            ? Directory.EnumerateFiles(path, "*-report-full.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            ? Directory.EnumerateFiles(path, "*-report-*.json", SearchOption.AllDirectories)
+                .Where(f => f.EndsWith("-report-brief.json", StringComparison.Ordinal) || f.EndsWith("-report-full.json", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal)
             : File.Exists(path) ? [path] : throw new IOException($"{path}: no such file or directory");
         var results = new List<BenchmarkResult>();
         foreach (string file in files)

@@ -13,7 +13,14 @@ namespace HcrLab.Perf.Reporting;
 /// </summary>
 public static unsafe class Footprint
 {
-    public record Figures(int N, double ManagedBytesPerProc, double TableBytesPerProc, double ManagedBytesPerGlobal, int GlobalBlockBytes);
+    /// <param name="N">Symbols of each kind registered.</param>
+    /// <param name="ManagedBytesPerProc">Managed heap growth per proc.</param>
+    /// <param name="TableBytesPerProc">Jump-table bytes per proc.</param>
+    /// <param name="ManagedBytesPerGlobal">Managed heap growth per global.</param>
+    /// <param name="GlobalBlockBytes">The native block of an 8-byte global (16-aligned).</param>
+    /// <param name="TableNearModules">Whether the table's executable view is within rel32 reach of libc (where modules load).</param>
+    /// <param name="TablePlacement">The runtime's own words for where the table went.</param>
+    public record Figures(int N, double ManagedBytesPerProc, double TableBytesPerProc, double ManagedBytesPerGlobal, int GlobalBlockBytes, bool TableNearModules, string TablePlacement);
 
     public static int Run(string output)
     {
@@ -48,6 +55,7 @@ public static unsafe class Footprint
         }
 
         long afterGlobals = GC.GetTotalMemory(forceFullCollection: true);
-        return new Figures(n, (afterProcs - start) / (double)n, tableBytes / (double)n, (afterGlobals - afterProcs) / (double)n, 16);
+        return new Figures(n, (afterProcs - start) / (double)n, tableBytes / (double)n, (afterGlobals - afterProcs) / (double)n, 16,
+            runtime.Table.Memory.IsNearAnchor, runtime.Table.Memory.Placement);
     }
 }

@@ -125,6 +125,7 @@ public static class SummaryWriter
         text.AppendLine($"| global (8-byte) | {f.ManagedBytesPerGlobal:0} B | {f.GlobalBlockBytes} B block + allocator header |");
         text.AppendLine();
         text.AppendLine("Allocated bytes per call are in the B/symbol column of the BenchmarkDotNet report.");
+        text.AppendLine($"Jump table placement: {f.TablePlacement} (within rel32 reach of the modules: {(f.TableNearModules ? "yes" : "no")}).");
         text.AppendLine();
     }
 
