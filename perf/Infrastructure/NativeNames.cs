@@ -12,19 +12,21 @@ public sealed unsafe class NativeNames : IDisposable
     private readonly byte** _names;
     private readonly byte* _text;
 
-    /// <param name="prefix">The names are prefix + a 7-digit number (as the C anchor spells them).</param>
+    /// <param name="prefix">The names are prefix + a 7-digit number (as the C anchor spells them) + suffix.</param>
     /// <param name="count">How many names.</param>
-    public NativeNames(string prefix, int count)
+    /// <param name="suffix">Text after the number.</param>
+    /// <param name="digits">False for the plain number (module file names: m0.so, m1.so, ...).</param>
+    public NativeNames(string prefix, int count, string suffix = "", bool digits = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        int stride = Encoding.UTF8.GetByteCount(prefix) + 8;
+        int stride = Encoding.UTF8.GetByteCount(prefix) + Encoding.UTF8.GetByteCount(suffix) + 12;
         Count = count;
         _names = (byte**)NativeMemory.Alloc((nuint)Math.Max(count, 1), (nuint)sizeof(byte*));
         _text = (byte*)NativeMemory.Alloc((nuint)Math.Max(count, 1), (nuint)stride);
         for (int i = 0; i < count; i++)
         {
             var name = new Span<byte>(_text + ((long)i * stride), stride);
-            int written = Encoding.UTF8.GetBytes($"{prefix}{i:D7}", name);
+            int written = Encoding.UTF8.GetBytes(digits ? $"{prefix}{i:D7}{suffix}" : $"{prefix}{i}{suffix}", name);
             name[written] = 0;
             _names[i] = _text + ((long)i * stride);
         }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace HcrLab.Perf.Infrastructure;
 
-/// <summary>The libc calls the reload floor makes by hand: the same dlopen flags as the runtime's loader.</summary>
+/// <summary>The libc calls the reload floors make by hand: dlopen with the runtime loader's flags, and stat.</summary>
 internal static partial class PerfNative
 {
     public const int RtldNow = 0x0002;
@@ -15,6 +15,10 @@ internal static partial class PerfNative
 
     [LibraryImport(Libc, EntryPoint = "dlclose")]
     public static partial int Dlclose(nint handle);
+
+    /// <summary><c>int stat(const char* path, struct stat* buffer)</c>; the buffer must hold 144 bytes (x86-64).</summary>
+    [LibraryImport(Libc, EntryPoint = "stat")]
+    public static unsafe partial int Stat(byte* path, byte* buffer);
 
     [LibraryImport(Libc, EntryPoint = "dlerror")]
     private static partial nint DlerrorPointer();
