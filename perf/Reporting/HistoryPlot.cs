@@ -12,8 +12,8 @@ public static class HistoryPlot
 {
     private const int Width = 640;
     private const int Height = 240;
-    private const int Left = 70;
-    private const int Right = 20;
+    private const int Left = 80;
+    private const int Right = 50;
     private const int Top = 30;
     private const int Bottom = 50;
 
@@ -47,7 +47,8 @@ public static class HistoryPlot
 
     public static string Svg(string title, IReadOnlyList<(string Run, BenchmarkResult Result)> points)
     {
-        double max = points.Count == 0 ? 1 : points.Max(p => p.Result.Upper) * 1.1;
+        // A run without an interval (a single iteration) has NaN bounds: it is drawn as a point without a bar.
+        double max = points.Select(p => double.IsNaN(p.Result.Upper) ? p.Result.Mean : p.Result.Upper).Where(v => !double.IsNaN(v)).DefaultIfEmpty(1).Max() * 1.1;
         double plotWidth = Width - Left - Right, plotHeight = Height - Top - Bottom;
         double X(int i) => Left + (points.Count == 1 ? plotWidth / 2 : i * plotWidth / (points.Count - 1));
         double Y(double value) => Top + plotHeight - (Math.Max(value, 0) / max * plotHeight);
@@ -68,19 +69,28 @@ public static class HistoryPlot
 
         if (points.Count > 1)
         {
-            string line = string.Join(' ', points.Select((p, i) => $"{N(X(i))},{N(Y(p.Result.Mean))}"));
+            string line = string.Join(' ', points.Select((p, i) => (p, i)).Where(x => !double.IsNaN(x.p.Result.Mean)).Select(x => $"{N(X(x.i))},{N(Y(x.p.Result.Mean))}"));
             svg.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{line}\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n");
         }
 
         for (int i = 0; i < points.Count; i++)
         {
             var r = points[i].Result;
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{N(X(i))}\" y1=\"{N(Y(r.Lower))}\" x2=\"{N(X(i))}\" y2=\"{N(Y(r.Upper))}\" stroke=\"#1f77b4\"/>\n");
+            if (double.IsNaN(r.Mean))
+            {
+                continue;
+            }
+
+            if (!double.IsNaN(r.Lower) && !double.IsNaN(r.Upper))
+            {
+                svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{N(X(i))}\" y1=\"{N(Y(r.Lower))}\" x2=\"{N(X(i))}\" y2=\"{N(Y(r.Upper))}\" stroke=\"#1f77b4\"/>\n");
+            }
+
             svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{N(X(i))}\" cy=\"{N(Y(r.Mean))}\" r=\"3\" fill=\"#1f77b4\"><title>{WebUtility.HtmlEncode(points[i].Run)}: {Label(r.Mean)}</title></circle>\n");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(X(i))}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{WebUtility.HtmlEncode(points[i].Run)}</text>\n");
         }
 
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height - 8}\" fill=\"#555\">mean per operation (ns), bars: confidence interval</text>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height - 8}\" fill=\"#555\">mean per operation; bars: confidence interval</text>\n");
         svg.Append("</svg>\n");
         return svg.ToString();
     }
