@@ -8,7 +8,8 @@ namespace HcrLab.Perf.Reporting;
 /// Writes <c>DIR/summary.md</c> for one run of perf/run: every figure beside its ratio to Nim's (measured in the same
 /// run by the C anchor), to its floor or baseline, and the goals of issue 4 met or missed by how much. Reads the
 /// BenchmarkDotNet JSON under DIR, <c>nim.jsonl</c> and <c>hcrlab-c.jsonl</c> (the C anchor's figures for each
-/// runtime), <c>footprint.json</c> and <c>nim-status.txt</c> (why Nim was skipped, when it was).
+/// runtime), <c>footprint.json</c>, <c>nim-status.txt</c> (why Nim was skipped, when it was) and <c>note.txt</c> (what
+/// the person who ran it says about the conditions, e.g. a shared machine).
 /// </summary>
 public static class SummaryWriter
 {
@@ -33,9 +34,16 @@ public static class SummaryWriter
         var text = new StringBuilder();
         text.AppendLine($"# HcrLab performance: {Path.GetFileName(Path.GetFullPath(directory).TrimEnd('/'))}");
         text.AppendLine();
-        text.AppendLine("Measured on a shared 2-core x86-64 machine while another engineer was building and testing: every figure is noisy");
-        text.AppendLine("(BenchmarkDotNet short job; the ± is BenchmarkDotNet's 99.9% confidence interval half-width). Nim's figures come from");
-        text.AppendLine("the C anchor (perf/nim) in the same run. Ratios above 1× favour HcrLab.");
+        text.AppendLine($"Machine: {Machine(directory)}.");
+        string note = Path.Combine(directory, "note.txt");
+        if (File.Exists(note))
+        {
+            text.AppendLine(File.ReadAllText(note).Trim());
+        }
+
+        text.AppendLine();
+        text.AppendLine("BenchmarkDotNet short job; ± is BenchmarkDotNet's 99.9% confidence interval half-width. Nim's figures come from the");
+        text.AppendLine("C anchor (perf/nim) in the same run. Ratios above 1× favour HcrLab.");
         text.AppendLine();
         string status = Path.Combine(directory, "nim-status.txt");
         if (nim.Count == 0)
@@ -125,7 +133,10 @@ public static class SummaryWriter
         text.AppendLine($"| global (8-byte) | {f.ManagedBytesPerGlobal:0} B | {f.GlobalBlockBytes} B block + allocator header |");
         text.AppendLine();
         text.AppendLine("Allocated bytes per call are in the B/symbol column of the BenchmarkDotNet report.");
-        text.AppendLine($"Jump table placement: {f.TablePlacement} (within rel32 reach of the modules: {(f.TableNearModules ? "yes" : "no")}).");
+        if (!string.IsNullOrEmpty(f.TablePlacement))
+        {
+            text.AppendLine($"Jump table placement: {f.TablePlacement} (within rel32 reach of the modules: {(f.TableNearModules ? "yes" : "no")}).");
+        }
         text.AppendLine();
     }
 
@@ -218,6 +229,23 @@ public static class SummaryWriter
         text.AppendLine();
         text.AppendLine();
         text.AppendLine("Reproduce: `perf/run` writes a run like this one to perf/results/<date>/; `perf/compare OLD NEW` flags regressions.");
+    }
+
+    /// <summary>The host as BenchmarkDotNet recorded it: processor, cores, OS and .NET.</summary>
+    private static string Machine(string directory)
+    {
+        string? report = Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "*-report-*.json", SearchOption.AllDirectories).FirstOrDefault()
+            : null;
+        if (report is null)
+        {
+            return "unknown (no BenchmarkDotNet report)";
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(report));
+        var host = document.RootElement.GetProperty("HostEnvironmentInfo");
+        string Text(string name) => host.TryGetProperty(name, out var value) ? value.ToString() : "?";
+        return $"{Text("ProcessorName")}, {Text("PhysicalCoreCount")} cores ({Text("LogicalCoreCount")} logical), {Text("OsVersion")}, {Text("RuntimeVersion")}";
     }
 
     private static string F(double value, string format = "0.00") => value.ToString(format, CultureInfo.InvariantCulture);
