@@ -5,14 +5,14 @@ using HcrLab.Perf.Reporting;
 namespace HcrLab.Perf;
 
 /// <summary>
-/// hcrlab-perf: the benchmark suites and the commands that track them (perf/README.md).
+/// HcrLab.Perf: the benchmark suites and the commands that track them (perf/README.md).
 /// <code>
-/// hcrlab-perf bench [BenchmarkDotNet options]         the suites (e.g. --job short --filter '*Reload*')
-/// hcrlab-perf anchor LIBHCRBENCH OUT                  the C anchor workload against HcrLab's runtime, JSON lines
-/// hcrlab-perf footprint OUT                           table bytes per symbol at N = 100,000, JSON
-/// hcrlab-perf summary DIR                             DIR/summary.md from the run's JSON and the anchor figures
-/// hcrlab-perf compare OLD NEW [--threshold PERCENT]   benchmarks slower by more than PERCENT (default 10), noise-aware
-/// hcrlab-perf plot RESULTS                            one SVG per benchmark over every run under RESULTS
+/// HcrLab.Perf bench [BenchmarkDotNet options]         the suites (e.g. --job short --filter '*Reload*')
+/// HcrLab.Perf anchor LIBHCRBENCH OUT                  the C anchor workload against HcrLab's runtime, JSON lines
+/// HcrLab.Perf footprint OUT                           table bytes per symbol at N = 100,000, JSON
+/// HcrLab.Perf summary DIR                             DIR/summary.md from the run's JSON and the anchor figures
+/// HcrLab.Perf compare OLD NEW [--threshold PERCENT]   benchmarks slower by more than PERCENT (default 10), noise-aware
+/// HcrLab.Perf plot RESULTS                            one SVG per benchmark over every run under RESULTS
 /// </code>
 /// </summary>
 public static class Program
@@ -63,12 +63,12 @@ public static class Program
     private static int Usage()
     {
         Console.Error.WriteLine("""
-            usage: hcrlab-perf bench [BenchmarkDotNet options]
-                   hcrlab-perf anchor LIBHCRBENCH OUT
-                   hcrlab-perf footprint OUT
-                   hcrlab-perf summary DIR
-                   hcrlab-perf compare OLD NEW [--threshold PERCENT]
-                   hcrlab-perf plot RESULTS
+            usage: HcrLab.Perf bench [BenchmarkDotNet options]
+                   HcrLab.Perf anchor LIBHCRBENCH OUT
+                   HcrLab.Perf footprint OUT
+                   HcrLab.Perf summary DIR
+                   HcrLab.Perf compare OLD NEW [--threshold PERCENT]
+                   HcrLab.Perf plot RESULTS
             (perf/run runs the short job, the anchor, the summary and the plots; see perf/README.md)
             """);
         return 2;

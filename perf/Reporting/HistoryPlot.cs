@@ -41,7 +41,7 @@ public static class HistoryPlot
         }
 
         File.WriteAllText(Path.Combine(plots, "README.md"), index.ToString());
-        Console.WriteLine($"hcrlab-perf plot: {runs.Count} runs, plots in {plots}");
+        Console.WriteLine($"HcrLab.Perf plot: {runs.Count} runs, plots in {plots}");
         return 0;
     }
 
