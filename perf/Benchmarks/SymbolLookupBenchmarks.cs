@@ -1,0 +1,102 @@
+using BenchmarkDotNet.Attributes;
+using HcrLab.Perf.Infrastructure;
+using HcrLab.Runtime;
+
+namespace HcrLab.Perf.Benchmarks;
+
+/// <summary>
+/// Re-registering and looking up N known names through the C ABI: the global setup registers every name once, and one
+/// invocation walks all N names in order. Per symbol: the "ns/symbol" and "B/symbol" columns divide by N.
+/// </summary>
+[MemoryDiagnoser]
+public unsafe class SymbolLookupBenchmarks
+{
+    private static readonly byte* Module = NativeNames.Single(SymbolSizes.Module);
+
+    private NativeNames? _procs;
+    private NativeNames? _globals;
+    private NativeIncrement? _target;
+    private HcrRuntime? _runtime;
+
+    [Params(SymbolSizes.Small, SymbolSizes.Medium, SymbolSizes.Large)]
+    public int N { get; set; }
+
+    [GlobalSetup]
+    public void GlobalSetup()
+    {
+        _procs = new NativeNames("p", N);
+        _globals = new NativeNames("g", N);
+        _target = new NativeIncrement();
+        _runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = N + 16, ReportToStandardError = false });
+        CAbi.AddModule(Module);
+        nint block;
+        for (int i = 0; i < N; i++)
+        {
+            CAbi.RegisterProc(Module, _procs[i], _target.Address);
+            CAbi.RegisterGlobal(Module, _globals[i], sizeof(long), 0, &block);
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _runtime?.Dispose();
+        _runtime = null;
+        _procs?.Dispose();
+        _globals?.Dispose();
+        _target?.Dispose();
+    }
+
+    /// <summary>A known name: the slot stays, its literal is re-pointed (here to the same target, as an unchanged module's DatInit000 does).</summary>
+    [Benchmark]
+    public nint RegisterProcExisting()
+    {
+        var names = _procs!;
+        nint target = _target!.Address, sum = 0;
+        for (int i = 0; i < names.Count; i++)
+        {
+            sum += CAbi.RegisterProc(Module, names[i], target);
+        }
+
+        return sum;
+    }
+
+    [Benchmark]
+    public nint GetProc()
+    {
+        var names = _procs!;
+        nint sum = 0;
+        for (int i = 0; i < names.Count; i++)
+        {
+            sum += CAbi.GetProc(Module, names[i]);
+        }
+
+        return sum;
+    }
+
+    [Benchmark]
+    public nint RegisterGlobalExisting()
+    {
+        var names = _globals!;
+        nint sum = 0, block;
+        for (int i = 0; i < names.Count; i++)
+        {
+            sum += CAbi.RegisterGlobal(Module, names[i], sizeof(long), 0, &block);
+        }
+
+        return sum;
+    }
+
+    [Benchmark]
+    public nint GetGlobal()
+    {
+        var names = _globals!;
+        nint sum = 0;
+        for (int i = 0; i < names.Count; i++)
+        {
+            sum += CAbi.GetGlobal(Module, names[i]);
+        }
+
+        return sum;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace HcrLab.Perf.Reporting;
+
+/// <summary>
+/// One benchmark's figures from BenchmarkDotNet's full JSON report: mean and its confidence interval in ns per
+/// operation (per invocation for the symbol suites, whose operation count is N), and allocated bytes per operation.
+/// </summary>
+/// <param name="Type">The benchmark class.</param>
+/// <param name="Method">The benchmark method.</param>
+/// <param name="Parameters">BenchmarkDotNet's parameter text, e.g. <c>N=1000</c>; empty when none.</param>
+/// <param name="Mean">Mean ns per operation.</param>
+/// <param name="Lower">The confidence interval's lower bound, ns.</param>
+/// <param name="Upper">The confidence interval's upper bound, ns.</param>
+/// <param name="AllocatedBytes">Managed bytes allocated per operation, when the memory diagnoser ran.</param>
+public sealed record BenchmarkResult(string Type, string Method, string Parameters, double Mean, double Lower, double Upper, double? AllocatedBytes)
+{
+    /// <summary>What identifies a benchmark across runs: <c>Type.Method(Parameters)</c>.</summary>
+    public string Key => Parameters.Length == 0 ? $"{Type}.{Method}" : $"{Type}.{Method}({Parameters})";
+
+    /// <summary>An integer parameter's value, e.g. N or Modules; null when absent.</summary>
+    public int? IntParameter(string name) =>
+        Parameter(name) is { } text && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null;
+
+    public string? Parameter(string name) =>
+        Parameters.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2 && p[0] == name)
+            .Select(p => p[1])
+            .FirstOrDefault();
+
+    /// <summary>
+    /// Every benchmark in the BenchmarkDotNet JSON reports at <paramref name="path"/>: one file, or every
+    /// <c>*-report-brief.json</c> or <c>*-report-full.json</c> under a directory. A benchmark that failed (no statistics)
+    /// is left out.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkResult> Load(string path)
+    {
+        IEnumerable<string> files = Directory.Exists(path)
+            ? Directory.EnumerateFiles(path, "*-report-*.json", SearchOption.AllDirectories)
+                .Where(f => f.EndsWith("-report-brief.json", StringComparison.Ordinal) || f.EndsWith("-report-full.json", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal)
+            : File.Exists(path) ? [path] : throw new IOException($"{path}: no such file or directory");
+        var results = new List<BenchmarkResult>();
+        foreach (string file in files)
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var benchmark in document.RootElement.GetProperty("Benchmarks").EnumerateArray())
+            {
+                if (!benchmark.TryGetProperty("Statistics", out var statistics) || statistics.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                double mean = Number(statistics.GetProperty("Mean"));
+                var interval = statistics.GetProperty("ConfidenceInterval");
+                double? allocated = benchmark.TryGetProperty("Memory", out var memory) && memory.ValueKind == JsonValueKind.Object
+                    && memory.TryGetProperty("BytesAllocatedPerOperation", out var bytes) && bytes.ValueKind == JsonValueKind.Number
+                    ? bytes.GetDouble()
+                    : null;
+                results.Add(new BenchmarkResult(
+                    benchmark.GetProperty("Type").GetString() ?? "",
+                    benchmark.GetProperty("Method").GetString() ?? "",
+                    benchmark.TryGetProperty("Parameters", out var parameters) ? parameters.GetString() ?? "" : "",
+                    mean,
+                    Number(interval.GetProperty("Lower")),
+                    Number(interval.GetProperty("Upper")),
+                    allocated));
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>A number, or NaN where BenchmarkDotNet wrote one as a string (a single iteration has no interval).</summary>
+    private static double Number(JsonElement element) => element.ValueKind == JsonValueKind.Number
+        ? element.GetDouble()
+        : double.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value : double.NaN;
+}
