@@ -13,9 +13,9 @@ namespace HcrLab.Runtime;
 /// no context argument, so modules reach <see cref="Current"/>.
 /// </para>
 /// <para>
-/// Threads: a reload unloads replaced libraries, so no thread may be running module code while
-/// <see cref="PerformCodeReload"/> runs (calls that start after the re-point reach the new code; a call already inside
-/// old code would return into unmapped memory).
+/// Threads: a reload keeps the libraries it replaced loaded until every thread registered with
+/// <see cref="RegisterThread"/> has reported a quiescent state (see <see cref="ImageRetention"/>); with no thread
+/// registered, no thread may be running module code while <see cref="PerformCodeReload"/> runs.
 /// </para>
 /// </summary>
 public sealed unsafe partial class HcrRuntime : IDisposable
@@ -46,6 +46,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         {
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
+        Retention = new ImageRetention(options.MaxRetainedGenerations, message => Report(message, failsLoad: false));
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
         _currentModule = _root.Name;
@@ -63,6 +64,9 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     /// <summary>The jump table: its bad-call count, last bad call and event are the host's view of calls to removed procs.</summary>
     public JumpTable Table { get; }
+
+    /// <summary>What reloads replaced and still keep loaded for threads that may be running it.</summary>
+    public ImageRetention Retention { get; }
 
     /// <summary>0 after start, +1 per reload that changed something.</summary>
     public long Generation
@@ -171,6 +175,18 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         string plain = System.IO.Path.Combine(directory, module + ".so");
         string prefixed = System.IO.Path.Combine(directory, "lib" + module + ".so");
         return System.IO.Path.GetFullPath(!File.Exists(plain) && File.Exists(prefixed) ? prefixed : plain);
+    }
+
+    /// <summary>
+    /// Registers the calling thread as one that calls module code: from now on a replaced image stays loaded until this
+    /// thread reports a quiescent state (<see cref="HcrThread.ReportQuiescentState"/>) after the reload that replaced
+    /// it, goes offline, or is disposed. Register before the thread's first call into module code.
+    /// </summary>
+    /// <param name="name">How diagnostics name the thread; the managed thread's name or id when null.</param>
+    public HcrThread RegisterThread(string? name = null)
+    {
+        ThrowIfDisposed();
+        return Retention.Register(name ?? Thread.CurrentThread.Name ?? $"managed thread {Environment.CurrentManagedThreadId}");
     }
 
     // ---- modules -------------------------------------------------------------------------------------------------
@@ -318,10 +334,12 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
             global = new GlobalSymbol(module, name, address, size, gcMarker, _generation);
             descriptor.GlobalTable.Add(name, global);
-            _transaction?.OnUndo(() =>
+            var transaction = _transaction;
+            transaction?.OnUndo(() =>
             {
+                // New code that was rolled back may still be running on other threads with this address in hand.
                 descriptor.GlobalTable.Remove(name);
-                NativeMemory.AlignedFree((void*)address);
+                transaction.RetiredBlocks.Add(address);
             });
             return new GlobalRegistration(address, IsNew: true);
         }
@@ -415,8 +433,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             _disposed = true;
             foreach (var module in _modules.Values.ToList())
             {
-                FreeModule(module, releaseSlots: false);
+                FreeModule(module, releaseSlots: false, retired: null);
             }
+
+            Retention.ReleaseAll();
 
             _modules.Clear();
             Table.Dispose();
@@ -475,8 +495,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Frees a module's globals, releases its slots to the bad-call stub and unloads its library.</summary>
-    private void FreeModule(ModuleDescriptor module, bool releaseSlots)
+    /// <summary>
+    /// Frees a module's globals, releases its slots to the bad-call stub and unloads its library; with
+    /// <paramref name="retired"/>, the library and the globals' memory are handed over there instead of freed.
+    /// </summary>
+    private void FreeModule(ModuleDescriptor module, bool releaseSlots, (List<ModuleLibrary> Libraries, List<nint> Blocks)? retired)
     {
         if (releaseSlots)
         {
@@ -488,13 +511,31 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
         foreach (var global in module.GlobalTable.Values)
         {
-            NativeMemory.AlignedFree((void*)global.Address);
+            if (retired is { } r)
+            {
+                r.Blocks.Add(global.Address);
+            }
+            else
+            {
+                NativeMemory.AlignedFree((void*)global.Address);
+            }
         }
 
         module.ProcTable.Clear();
         module.GlobalTable.Clear();
         module.Handlers = [];
-        module.Library?.Close();
+        if (module.Library is { } library)
+        {
+            if (retired is { } r)
+            {
+                r.Libraries.Add(library);
+            }
+            else
+            {
+                library.Close();
+            }
+        }
+
         module.Library = null;
     }
 }

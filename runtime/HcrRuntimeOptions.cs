@@ -28,6 +28,12 @@ public sealed record HcrRuntimeOptions
     /// </summary>
     public string? CopyDirectory { get; init; }
 
+    /// <summary>
+    /// How many reloads' replaced images may wait for registered threads that have not reported a quiescent state
+    /// (see <see cref="ImageRetention"/>); beyond it the oldest are unloaded anyway and a diagnostic names the threads.
+    /// </summary>
+    public int MaxRetainedGenerations { get; init; } = 8;
+
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
 }

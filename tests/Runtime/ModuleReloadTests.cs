@@ -298,7 +298,7 @@ public sealed unsafe class ModuleReloadTests
     /// A test module: proc <c>value(x) = x + VERSION</c>, global <c>counter</c> (100 × VERSION when new, logged as
     /// "top-level"), a before and an after handler that log whether the module has changed, and the given imports.
     /// </summary>
-    private static string Module(string[]? imports = null, bool withInit000 = true, int counterSize = 8, string datInit = "")
+    internal static string Module(string[]? imports = null, bool withInit000 = true, int counterSize = 8, string datInit = "")
     {
         string importList = string.Concat((imports ?? []).Select(i => $"\"{i}\", "));
         string init = !withInit000 ? "" : $$"""

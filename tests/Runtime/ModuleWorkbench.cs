@@ -46,7 +46,7 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
     private static readonly Lock LogLock = new();
     private int _builds;
 
-    public ModuleWorkbench(int jumpTableCapacity = 256)
+    public ModuleWorkbench(int jumpTableCapacity = 256, int maxRetainedGenerations = 8)
     {
         Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hcrlab-modules-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
@@ -55,7 +55,13 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
             LogLines.Clear();
         }
 
-        Runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = jumpTableCapacity, ModuleDirectory = Directory, ReportToStandardError = false });
+        Runtime = HcrRuntime.Create(new HcrRuntimeOptions
+        {
+            JumpTableCapacity = jumpTableCapacity,
+            MaxRetainedGenerations = maxRetainedGenerations,
+            ModuleDirectory = Directory,
+            ReportToStandardError = false,
+        });
         Runtime.RegisterProc(Runtime.RootModule, "log", (nint)(delegate* unmanaged<byte*, void>)&HostLog);
     }
 
