@@ -304,6 +304,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// </summary>
     /// <exception cref="UnknownModuleException">No such module.</exception>
     /// <exception cref="GlobalSizeMismatchException">The name is known with another size.</exception>
+    /// <exception cref="GlobalTooLargeException">More than <see cref="HcrRuntimeOptions.MaxGlobalSize"/> bytes, or the memory is not there.</exception>
     public GlobalRegistration RegisterGlobal(string module, string name, ulong size, nint gcMarker = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -330,7 +331,21 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 return new GlobalRegistration(global.Address, IsNew: false);
             }
 
-            nint address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+            if (size > Options.MaxGlobalSize)
+            {
+                throw new GlobalTooLargeException(module, name, size, Options.MaxGlobalSize);
+            }
+
+            nint address;
+            try
+            {
+                address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+            }
+            catch (OutOfMemoryException e)
+            {
+                throw new GlobalTooLargeException(module, name, size, Options.MaxGlobalSize, e);
+            }
+
             NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
             global = new GlobalSymbol(module, name, address, size, gcMarker, _generation);
             descriptor.GlobalTable.Add(name, global);

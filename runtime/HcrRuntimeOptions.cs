@@ -34,6 +34,12 @@ public sealed record HcrRuntimeOptions
     /// </summary>
     public int MaxRetainedGenerations { get; init; } = 8;
 
+    /// <summary>
+    /// The largest global a module may register, in bytes (a global is zero-filled at once, so an absurd size would
+    /// otherwise commit that much memory or fail inside the allocator).
+    /// </summary>
+    public ulong MaxGlobalSize { get; init; } = 1UL << 30;
+
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
 }

@@ -20,6 +20,7 @@ namespace HcrLab.Runtime;
 /// bool  hcrReloadNeeded(void);
 /// void  hcrPerformCodeReload(void);
 /// void  hcrMarkGlobals(void);
+/// void  hcrFailInit(const char* reason);                                     // fails the load being initialised
 /// </code>
 /// Differences from Nim: <c>hcrAddEventHandler</c> takes a plain C function pointer, not a Nim closure (environment
 /// and function), so a C module passes a function and keeps any state in its globals; <c>hcrHasModuleChanged</c>
@@ -41,6 +42,7 @@ internal static unsafe class ModuleAbi
         ["hcrReloadNeeded"] = (nint)(delegate* unmanaged<byte>)&ReloadNeeded,
         ["hcrPerformCodeReload"] = (nint)(delegate* unmanaged<void>)&PerformCodeReload,
         ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobals,
+        ["hcrFailInit"] = (nint)(delegate* unmanaged<byte*, void>)&FailInit,
     };
 
     /// <summary><c>void* getProcAddr(void* handle, const char* name)</c>, as passed to <c>HcrInit000</c>.</summary>
@@ -284,6 +286,26 @@ internal static unsafe class ModuleAbi
         catch (Exception e)
         {
             Fault("hcrMarkGlobals", e, failsLoad: false);
+        }
+    }
+
+    /// <summary>
+    /// A module's init function says it cannot initialise (its own check failed): the start or reload that runs it fails
+    /// with the reason and is undone; outside a start or reload it is only a diagnostic.
+    /// </summary>
+    [UnmanagedCallersOnly]
+    private static void FailInit(byte* reason)
+    {
+        try
+        {
+            if (Runtime("hcrFailInit") is not null)
+            {
+                Refuse($"hcrFailInit: the module reported failure: {Utf8(reason) ?? "(no reason given)"}", failsLoad: true);
+            }
+        }
+        catch (Exception e)
+        {
+            Fault("hcrFailInit", e);
         }
     }
 

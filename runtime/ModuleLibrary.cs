@@ -15,6 +15,8 @@ internal sealed unsafe class ModuleLibrary
 
     private const int MaxImports = 65536;
 
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private nint _handle;
 
     private ModuleLibrary(string module, string originalPath, string copyPath, nint handle)
@@ -67,6 +69,13 @@ internal sealed unsafe class ModuleLibrary
         {
             TryDelete(copyPath);
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
+        }
+
+        // glibc's loader trusts the file's layout: a truncated library would kill the process inside dlopen.
+        if (ElfCheck.Problem(copyPath) is { } problem)
+        {
+            TryDelete(copyPath);
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Format, problem);
         }
 
         Native.ClearDlerror();
@@ -142,7 +151,7 @@ internal sealed unsafe class ModuleLibrary
                     $"HcrGetImportedModules has more than {MaxImports} entries (is the list missing its terminating empty string?)");
             }
 
-            imports.Add(Marshal.PtrToStringUTF8((nint)list[i])!);
+            imports.Add(Utf8(list[i], $"import {i}"));
         }
 
         byte* hash = getHash();
@@ -152,7 +161,22 @@ internal sealed unsafe class ModuleLibrary
         }
 
         Imports = imports;
-        SignatureHash = Marshal.PtrToStringUTF8((nint)hash)!;
+        SignatureHash = Utf8(hash, "the signature hash");
+    }
+
+    /// <summary>A module name is a file name and a key: bytes that are not UTF-8 would silently become U+FFFD and name another module.</summary>
+    private string Utf8(byte* text, string what)
+    {
+        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                $"{what} is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(bytes.Length, 32)])}{(bytes.Length > 32 ? "..." : "")})");
+        }
     }
 
     private static void TryDelete(string path)

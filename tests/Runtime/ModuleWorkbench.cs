@@ -25,6 +25,7 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
         static void (*hcrAddEventHandler)(bool, void (*)(void));
         static int64_t (*hcrGeneration)(void);
         static bool (*hcrHasModuleChanged)(const char*);
+        static void (*hcrFailInit)(const char*);
         static void (*host_log)(const char*);
         static char log_line[256];
         #define LOG(...) do { snprintf(log_line, sizeof log_line, __VA_ARGS__); host_log(log_line); } while (0)
@@ -36,6 +37,7 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
             hcrAddEventHandler = getProcAddr(handle, "hcrAddEventHandler");
             hcrGeneration = getProcAddr(handle, "hcrGeneration");
             hcrHasModuleChanged = getProcAddr(handle, "hcrHasModuleChanged");
+            hcrFailInit = getProcAddr(handle, "hcrFailInit");
             host_log = hcrGetProc("main", "log");
             LOG("%s HcrInit000", TAG);
         }

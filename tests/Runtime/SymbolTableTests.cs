@@ -130,7 +130,7 @@ public sealed unsafe class SymbolTableTests
         string[] names =
         [
             "hcrRegisterProc", "hcrGetProc", "hcrRegisterGlobal", "hcrGetGlobal", "hcrAddEventHandler", "hcrAddModule",
-            "hcrGeneration", "hcrHasModuleChanged", "hcrReloadNeeded", "hcrPerformCodeReload", "hcrMarkGlobals",
+            "hcrGeneration", "hcrHasModuleChanged", "hcrReloadNeeded", "hcrPerformCodeReload", "hcrMarkGlobals", "hcrFailInit",
         ];
         Assert.That(HcrRuntime.EntryPointNames, Is.EquivalentTo(names));
         foreach (string name in names)
