@@ -1,4 +1,5 @@
 using System.Globalization;
+using HcrLab.Tests.Runtime;
 
 namespace HcrLab.Tests.Reliability;
 
@@ -8,6 +9,7 @@ namespace HcrLab.Tests.Reliability;
 /// parent counts the crash instead of dying with it. <c>dotnet test</c> never calls this.
 /// <code>
 /// stress [--calls N] [--threads T] [--seconds S] [--retain G]   one line of figures (StressReport)
+/// fuzz [--per-kind N] [--seed S]                   mutated libraries, each started in a child process: counts
 /// crash-at-init                                     runs module "a", reloads it into a v2 that faults in Init000
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
 /// </code>
@@ -18,7 +20,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | crash-at-init | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] | crash-at-init | load-each FILE...");
             return 2;
         }
 
@@ -33,6 +35,17 @@ internal static class ReliabilityMain
                 var report = StressRun.Run(options);
                 Console.WriteLine(report);
                 return report.WrongResults == 0 && report.BadCalls == 0 && report.RwxMappings == 0 ? 0 : 1;
+            case "fuzz":
+                byte[] original;
+                using (var bench = new ModuleWorkbench())
+                {
+                    original = LibraryFuzz.Original(bench);
+                }
+
+                var fuzz = LibraryFuzz.Run(original, (int)Option(args, "--per-kind", 1000), (int)Option(args, "--seed", 1), TimeSpan.FromSeconds(2));
+                Console.WriteLine(fuzz);
+                fuzz.Untyped.ForEach(u => Console.WriteLine($"untyped: {u}"));
+                return fuzz.Untyped.Count == 0 ? 0 : 1;
             case "crash-at-init":
                 return ChildScenarios.CrashAtInit();
             case "load-each":

@@ -1,0 +1,172 @@
+using System.Text.RegularExpressions;
+using HcrLab.Tests.Runtime;
+
+namespace HcrLab.Tests.Reliability;
+
+/// <summary>How one mutated library ended when a fresh runtime started it.</summary>
+internal enum FuzzOutcome
+{
+    /// <summary>Loaded, and <c>value(10)</c> answered 11 as the unmutated module does.</summary>
+    Correct,
+
+    /// <summary>Loaded and ran, but answered something else (the mutation changed code or data the runtime cannot judge).</summary>
+    OtherAnswer,
+
+    /// <summary>Refused with a <c>ModuleLoadException</c> (the stage is counted too).</summary>
+    Refused,
+
+    /// <summary>An exception that is not the runtime's typed error: a defect.</summary>
+    Untyped,
+
+    /// <summary>The process died (inside the loader or the module's init code).</summary>
+    Crashed,
+
+    /// <summary>No answer within the time limit; the child was killed.</summary>
+    Hung,
+}
+
+/// <summary>What a fuzz run tried and how each try ended, per kind of mutation.</summary>
+internal sealed class FuzzReport
+{
+    public Dictionary<(string Kind, FuzzOutcome Outcome), int> Counts { get; } = [];
+
+    public Dictionary<string, int> RefusedByStage { get; } = [];
+
+    public List<string> Untyped { get; } = [];
+
+    public int Total => Counts.Values.Sum();
+
+    public int Count(FuzzOutcome outcome, string? kind = null) =>
+        Counts.Where(c => c.Key.Outcome == outcome && (kind is null || c.Key.Kind == kind)).Sum(c => c.Value);
+
+    public override string ToString()
+    {
+        var kinds = Counts.Keys.Select(k => k.Kind).Distinct().ToList();
+        var lines = kinds.Select(kind =>
+            $"{kind,-14} " + string.Join(" ", Enum.GetValues<FuzzOutcome>().Select(o => $"{o.ToString().ToLowerInvariant()}={Counts.GetValueOrDefault((kind, o))}")));
+        return string.Join("\n", lines)
+            + $"\nrefused by stage: {string.Join(" ", RefusedByStage.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ntotal={Total}";
+    }
+}
+
+/// <summary>
+/// Mutates a gcc-built module library (zero length, truncated, flipped bytes, random bytes, a valid ELF header over
+/// random bytes) and starts each mutant in a fresh runtime inside child processes (<c>load-each</c>): a mutant that
+/// kills its process is counted as a crash, and the next child goes on with the rest.
+/// </summary>
+internal static partial class LibraryFuzz
+{
+    /// <summary>Files per child: a hang costs at most one batch's time limit.</summary>
+    private const int BatchSize = 50;
+
+    /// <summary>The library every mutant starts from: <see cref="ModuleReloadTests.Module"/> v1, whose <c>value(10)</c> is 11.</summary>
+    public static byte[] Original(ModuleWorkbench bench) => File.ReadAllBytes(bench.Build("m", 1, ModuleReloadTests.Module()));
+
+    public static FuzzReport Run(byte[] original, int perKind, int seed, TimeSpan perFileTimeout)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"hcrlab-fuzz-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var random = new Random(seed);
+            var cases = new List<(string Kind, string File)>();
+            void Add(string kind, byte[] bytes)
+            {
+                string file = Path.Combine(directory, $"{cases.Count}.so");
+                File.WriteAllBytes(file, bytes);
+                cases.Add((kind, file));
+            }
+
+            Add("zero-length", []);
+            for (int i = 0; i < perKind; i++)
+            {
+                Add("truncated", original[..random.Next(original.Length)]);
+                Add("flipped-bytes", Flip(original, random, random.Next(1, 9)));
+                Add("random-bytes", RandomBytes(random, random.Next(1, 2 * original.Length)));
+                byte[] headed = RandomBytes(random, original.Length);
+                original.AsSpan(0, 64).CopyTo(headed);
+                Add("elf-header", headed);
+            }
+
+            return Load(cases, perFileTimeout);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static FuzzReport Load(List<(string Kind, string File)> cases, TimeSpan perFileTimeout)
+    {
+        var report = new FuzzReport();
+        int next = 0;
+        while (next < cases.Count)
+        {
+            var batch = cases.Skip(next).Take(BatchSize).ToList();
+            var child = ChildProcess.Run(perFileTimeout * batch.Count + TimeSpan.FromSeconds(10), ["load-each", .. batch.Select(c => c.File)]);
+            int answered = 0;
+            foreach (string line in child.OutputLines)
+            {
+                var match = AnswerLine().Match(line);
+                if (!match.Success || int.Parse(match.Groups[1].Value) != answered)
+                {
+                    continue;
+                }
+
+                string kind = batch[answered].Kind;
+                switch (match.Groups[2].Value)
+                {
+                    case "ok":
+                        Count(report, kind, match.Groups[3].Value == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer);
+                        break;
+                    case "refused":
+                        Count(report, kind, FuzzOutcome.Refused);
+                        string stage = match.Groups[3].Value.Split(':')[0];
+                        report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
+                        break;
+                    default:
+                        Count(report, kind, FuzzOutcome.Untyped);
+                        report.Untyped.Add($"{kind}: {match.Groups[3].Value}");
+                        break;
+                }
+
+                answered++;
+            }
+
+            next += answered;
+            if (answered < batch.Count)
+            {
+                // The child ended (or was killed) while it worked on this file.
+                Count(report, batch[answered].Kind, child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
+                next++;
+            }
+        }
+
+        return report;
+    }
+
+    private static void Count(FuzzReport report, string kind, FuzzOutcome outcome) =>
+        report.Counts[(kind, outcome)] = report.Counts.GetValueOrDefault((kind, outcome)) + 1;
+
+    private static byte[] Flip(byte[] original, Random random, int flips)
+    {
+        byte[] bytes = [.. original];
+        for (int i = 0; i < flips; i++)
+        {
+            bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
+        }
+
+        return bytes;
+    }
+
+    private static byte[] RandomBytes(Random random, int length)
+    {
+        byte[] bytes = new byte[length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    [GeneratedRegex(@"^(\d+) (ok|refused|threw) (.*)$")]
+    private static partial Regex AnswerLine();
+}
