@@ -36,22 +36,27 @@ internal static unsafe class ChildScenarios
     {
         for (int i = 0; i < files.Length; i++)
         {
-            using var bench = new ModuleWorkbench();
-            File.Copy(files[i], bench.PathOf("m"));
-            try
+            // The line is written after the runtime is disposed: unloading runs the library's code too (its destructors).
+            string outcome;
+            using (var bench = new ModuleWorkbench())
             {
-                bench.Runtime.Start("m");
-                long value = bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1;
-                Console.WriteLine($"{i} ok {value}");
+                File.Copy(files[i], bench.PathOf("m"));
+                try
+                {
+                    bench.Runtime.Start("m");
+                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
+                }
+                catch (ModuleLoadException e)
+                {
+                    outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
+                }
+                catch (Exception e)
+                {
+                    outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)}";
+                }
             }
-            catch (ModuleLoadException e)
-            {
-                Console.WriteLine($"{i} refused {e.Stage}: {OneLine(e.Cause)}");
-            }
-            catch (Exception e)
-            {
-                Console.WriteLine($"{i} threw {e.GetType().Name}: {OneLine(e.Message)}");
-            }
+
+            Console.WriteLine($"{i} {outcome}");
         }
 
         return 0;

@@ -139,6 +139,12 @@ internal static partial class LibraryFuzz
             {
                 // The child ended (or was killed) while it worked on this file.
                 Count(report, batch[answered].Kind, child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
+                if (Environment.GetEnvironmentVariable("HCRLAB_FUZZ_KEEP") is { Length: > 0 } keep)
+                {
+                    Directory.CreateDirectory(keep);
+                    File.Copy(batch[answered].File, Path.Combine(keep, $"{batch[answered].Kind}-{next + answered}.so"), overwrite: true);
+                }
+
                 next++;
             }
         }
