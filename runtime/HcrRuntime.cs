@@ -46,7 +46,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         {
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
-        Retention = new ImageRetention(options.MaxRetainedGenerations, message => Report(message, failsLoad: false));
+        Retention = new ImageRetention(options.MaxRetainedGenerations, options.QuiescenceTimeout, message => Report(message, failsLoad: false));
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
         _currentModule = _root.Name;

@@ -30,9 +30,13 @@ public sealed record HcrRuntimeOptions
 
     /// <summary>
     /// How many reloads' replaced images may wait for registered threads that have not reported a quiescent state
-    /// (see <see cref="ImageRetention"/>); beyond it the oldest are unloaded anyway and a diagnostic names the threads.
+    /// (see <see cref="ImageRetention"/>); beyond it a reload waits up to <see cref="QuiescenceTimeout"/>, then the oldest
+    /// are unloaded anyway and a diagnostic names the threads.
     /// </summary>
     public int MaxRetainedGenerations { get; init; } = 8;
+
+    /// <summary>How long a reload beyond <see cref="MaxRetainedGenerations"/> waits for lagging threads to report before it unloads their images anyway.</summary>
+    public TimeSpan QuiescenceTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The largest global a module may register, in bytes (a global is zero-filled at once, so an absurd size would

@@ -9,10 +9,11 @@ namespace HcrLab.Runtime;
 /// reported a quiescent state at that epoch or later. With no thread registered nothing waits: the host then promises
 /// that no thread runs module code during a reload (the runtime's original contract), and images go at once.
 /// <para>
-/// Bounded: at most <see cref="MaxRetainedGenerations"/> reloads' worth of images wait. When a reload would exceed it,
-/// the oldest are unloaded anyway, counted in <see cref="ForcedUnloads"/> and reported as a diagnostic naming the
-/// threads that held them — a thread still inside that code will fault, so a host that sees this must report
-/// quiescent states more often, go offline while it blocks, or raise the bound.
+/// Bounded: at most <see cref="MaxRetainedGenerations"/> reloads' worth of images wait. A reload that exceeds it waits
+/// up to <see cref="QuiescenceTimeout"/> for the threads holding the oldest; then those are unloaded anyway, counted in
+/// <see cref="ForcedUnloads"/> and reported as a diagnostic naming the threads — a thread still inside that code will
+/// fault, so a host that sees this must report quiescent states more often, go offline while it blocks, or raise the
+/// bound.
 /// </para>
 /// </summary>
 public sealed unsafe class ImageRetention
@@ -27,15 +28,20 @@ public sealed unsafe class ImageRetention
     private long _freedBlocks;
     private long _forcedUnloads;
 
-    internal ImageRetention(int maxRetainedGenerations, Action<string> report)
+    internal ImageRetention(int maxRetainedGenerations, TimeSpan quiescenceTimeout, Action<string> report)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxRetainedGenerations);
+        ArgumentOutOfRangeException.ThrowIfLessThan(quiescenceTimeout, TimeSpan.Zero);
         MaxRetainedGenerations = maxRetainedGenerations;
+        QuiescenceTimeout = quiescenceTimeout;
         _report = report;
     }
 
     /// <summary>How many reloads' replaced images may wait for slow threads (see <see cref="HcrRuntimeOptions.MaxRetainedGenerations"/>).</summary>
     public int MaxRetainedGenerations { get; }
+
+    /// <summary>How long a reload over the bound waits for lagging threads before it unloads their images anyway.</summary>
+    public TimeSpan QuiescenceTimeout { get; }
 
     /// <summary>+1 for each reload (or rolled-back reload) that replaced an image or memory.</summary>
     public long Epoch => Volatile.Read(ref _epoch);
@@ -106,7 +112,6 @@ public sealed unsafe class ImageRetention
         }
 
         var free = new List<RetiredBatch>();
-        string? forced = null;
         lock (_lock)
         {
             // A full fence: the re-points before it are visible to any thread that reads this epoch, and the reads of the
@@ -120,31 +125,65 @@ public sealed unsafe class ImageRetention
 
             _retired.Enqueue(new RetiredBatch(epoch, [.. libraries], [.. blocks]));
             TakeReclaimable(free);
-            if (_retired.Count > MaxRetainedGenerations)
-            {
-                var lagging = new List<RetiredBatch>();
-                while (_retired.Count > MaxRetainedGenerations)
-                {
-                    lagging.Add(_retired.Dequeue());
-                }
-
-                long oldest = lagging[^1].Epoch;
-                var holders = _threads.Where(t => t.ObservedEpoch < oldest).Select(t => t.ToString()).ToList();
-                int images = lagging.Sum(b => b.Libraries.Count);
-                Interlocked.Add(ref _forcedUnloads, images);
-                forced = $"image retention: unloading {images} replaced image(s) ({string.Join(", ", lagging.SelectMany(b => b.Libraries).Select(l => Path.GetFileName(l.CopyPath)))}) " +
-                    $"although {string.Join(", ", holders)} reported no quiescent state since they were replaced, because more than {MaxRetainedGenerations} reloads' images are waiting; " +
-                    "a thread still running that code will fault: report quiescent states more often, go offline while blocked, or raise HcrRuntimeOptions.MaxRetainedGenerations";
-                free.AddRange(lagging);
-            }
-
             Volatile.Write(ref _retiredBatches, _retired.Count);
         }
 
         Free(free);
-        if (forced is not null)
+        WaitWithinBound();
+    }
+
+    /// <summary>
+    /// Over the bound, the reloading thread waits (up to <see cref="QuiescenceTimeout"/>) for the threads that hold the
+    /// oldest images back — a thread that is merely descheduled reports within milliseconds — and only then unloads them
+    /// anyway. Reloads thus slow down to the pace of the slowest caller before anything is forced.
+    /// </summary>
+    private void WaitWithinBound()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            _report(forced);
+            var free = new List<RetiredBatch>();
+            string? forced = null;
+            lock (_lock)
+            {
+                TakeReclaimable(free);
+                if (_retired.Count > MaxRetainedGenerations && clock.Elapsed >= QuiescenceTimeout)
+                {
+                    var lagging = new List<RetiredBatch>();
+                    while (_retired.Count > MaxRetainedGenerations)
+                    {
+                        lagging.Add(_retired.Dequeue());
+                    }
+
+                    long oldest = lagging[^1].Epoch;
+                    var holders = _threads.Where(t => t.ObservedEpoch < oldest).Select(t => t.ToString()).ToList();
+                    int images = lagging.Sum(b => b.Libraries.Count);
+                    Interlocked.Add(ref _forcedUnloads, images);
+                    forced = $"image retention: unloading {images} replaced image(s) ({string.Join(", ", lagging.SelectMany(b => b.Libraries).Select(l => Path.GetFileName(l.CopyPath)))}) " +
+                        $"although {string.Join(", ", holders)} reported no quiescent state since they were replaced, because more than {MaxRetainedGenerations} reloads' images " +
+                        $"waited {QuiescenceTimeout.TotalMilliseconds:F0} ms; a thread still running that code will fault: report quiescent states more often, go offline while blocked, " +
+                        "or raise HcrRuntimeOptions.MaxRetainedGenerations or QuiescenceTimeout";
+                    free.AddRange(lagging);
+                }
+
+                Volatile.Write(ref _retiredBatches, _retired.Count);
+            }
+
+            Free(free);
+            if (forced is not null)
+            {
+                _report(forced);
+            }
+
+            lock (_lock)
+            {
+                if (_retired.Count <= MaxRetainedGenerations)
+                {
+                    return;
+                }
+            }
+
+            Thread.Sleep(1);
         }
     }
 

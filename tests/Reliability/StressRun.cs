@@ -70,7 +70,9 @@ internal sealed unsafe class StressRun
 
     private StressReport Run()
     {
-        using var bench = new ModuleWorkbench(jumpTableCapacity: 4 * _options.Modules * _options.ProcsPerModule + 16, _options.MaxRetainedGenerations);
+        using var bench = new ModuleWorkbench(
+            jumpTableCapacity: 4 * _options.Modules * _options.ProcsPerModule + 16,
+            new HcrRuntimeOptions { MaxRetainedGenerations = _options.MaxRetainedGenerations, QuiescenceTimeout = _options.MaxRetainedGenerations == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(1) });
         var runtime = bench.Runtime;
         string[] modules = [.. Enumerable.Range(0, _options.Modules).Select(m => $"m{m}")];
         var builds = new string[_options.Modules, 3];

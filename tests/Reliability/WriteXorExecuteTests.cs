@@ -20,7 +20,7 @@ public sealed unsafe class WriteXorExecuteTests
     [Test]
     public void NoMappingIsWritableAndExecutableAfterAReloadWorkload()
     {
-        using var bench = new ModuleWorkbench();
+        using var bench = new ModuleWorkbench(options: new HcrRuntimeOptions { QuiescenceTimeout = TimeSpan.Zero });
         var runtime = bench.Runtime;
         bench.Build("b", 1, ModuleReloadTests.Module(datInit: """hcrRegisterProc(M, "doomed", (void*)value_actual);"""));
         bench.Build("a", 1, ModuleReloadTests.Module(imports: ["b"]));

@@ -106,7 +106,7 @@ public sealed unsafe class ImageRetentionTests
     public void BeyondTheBoundTheOldestImagesAreUnloadedAndTheLaggingThreadIsNamed()
     {
         _bench.Dispose();
-        _bench = new ModuleWorkbench(maxRetainedGenerations: 2);
+        _bench = new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 2, QuiescenceTimeout = TimeSpan.FromMilliseconds(100) });
         var diagnostics = new List<string>();
         Runtime.Diagnostic += (_, e) => diagnostics.Add(e.Message);
         _bench.Build("a", 1, ModuleReloadTests.Module());
@@ -117,11 +117,39 @@ public sealed unsafe class ImageRetentionTests
         Reload(3);
         Assert.That((Retention.RetainedImages, Retention.ForcedUnloads, diagnostics.Count), Is.EqualTo((2, 0L, 0)));
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Reload(4);
+        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(100)), "the reload waited for the stuck thread first");
         Assert.That((Retention.RetainedImages, Retention.UnloadedImages, Retention.ForcedUnloads), Is.EqualTo((2, 1L, 1L)));
         Assert.That(diagnostics, Has.Count.EqualTo(1));
         Assert.That(diagnostics[0], Does.Match(
-            @"^image retention: unloading 1 replaced image\(s\) \(a\.g0\.\d+\.so\) although thread 'stuck' \(managed id \d+, epoch 0\) reported no quiescent state since they were replaced, because more than 2 reloads' images are waiting; "));
+            @"^image retention: unloading 1 replaced image\(s\) \(a\.g0\.\d+\.so\) although thread 'stuck' \(managed id \d+, epoch 0\) reported no quiescent state since they were replaced, because more than 2 reloads' images waited 100 ms; "));
+    }
+
+    [Test]
+    public void BeyondTheBoundAReloadWaitsForALaggingThreadThatThenReports()
+    {
+        _bench.Dispose();
+        _bench = new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 1, QuiescenceTimeout = TimeSpan.FromSeconds(30) });
+        _bench.Build("a", 1, ModuleReloadTests.Module());
+        Runtime.Start("a");
+        using var slow = RegisterOnAnotherThread("slow");
+        Reload(2);
+
+        // The second reload exceeds the bound and waits; the slow thread reports after 200 ms (a descheduled caller).
+        var reporter = new Thread(() =>
+        {
+            Thread.Sleep(200);
+            slow.ReportQuiescentState();
+        });
+        reporter.Start();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Reload(3);
+        reporter.Join();
+
+        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)).And.LessThan(TimeSpan.FromSeconds(20)));
+        Assert.That((Retention.ForcedUnloads, Retention.UnloadedImages, Retention.RetainedImages), Is.EqualTo((0L, 2L, 0)),
+            "the report came after reload 3 retired v2, so it releases v1 and v2");
     }
 
     [Test]

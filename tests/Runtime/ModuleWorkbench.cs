@@ -48,7 +48,9 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
     private static readonly Lock LogLock = new();
     private int _builds;
 
-    public ModuleWorkbench(int jumpTableCapacity = 256, int maxRetainedGenerations = 8)
+    /// <param name="jumpTableCapacity">The runtime's <see cref="HcrRuntimeOptions.JumpTableCapacity"/>.</param>
+    /// <param name="options">Other options of the runtime; the workbench sets the module directory and silences standard error.</param>
+    public ModuleWorkbench(int jumpTableCapacity = 256, HcrRuntimeOptions? options = null)
     {
         Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hcrlab-modules-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
@@ -57,10 +59,9 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
             LogLines.Clear();
         }
 
-        Runtime = HcrRuntime.Create(new HcrRuntimeOptions
+        Runtime = HcrRuntime.Create((options ?? new HcrRuntimeOptions()) with
         {
             JumpTableCapacity = jumpTableCapacity,
-            MaxRetainedGenerations = maxRetainedGenerations,
             ModuleDirectory = Directory,
             ReportToStandardError = false,
         });
