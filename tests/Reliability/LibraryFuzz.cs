@@ -34,6 +34,9 @@ internal sealed class FuzzReport
 
     public List<string> Untyped { get; } = [];
 
+    /// <summary>Crashes that surfaced while a child loaded the next file, and that file alone loads: counted against the file before.</summary>
+    public int DelayedCrashes { get; set; }
+
     public int Total => Counts.Values.Sum();
 
     public int Count(FuzzOutcome outcome, string? kind = null) =>
@@ -46,6 +49,7 @@ internal sealed class FuzzReport
             $"{kind,-14} " + string.Join(" ", Enum.GetValues<FuzzOutcome>().Select(o => $"{o.ToString().ToLowerInvariant()}={Counts.GetValueOrDefault((kind, o))}")));
         return string.Join("\n", lines)
             + $"\nrefused by stage: {string.Join(" ", RefusedByStage.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ncrashes that surfaced one file later (counted against the file before)={DelayedCrashes}"
             + $"\ntotal={Total}";
     }
 }
@@ -99,61 +103,90 @@ internal static partial class LibraryFuzz
 
     private static FuzzReport Load(List<(string Kind, string File)> cases, TimeSpan perFileTimeout)
     {
+        var outcomes = new (FuzzOutcome Outcome, string Detail)[cases.Count];
         var report = new FuzzReport();
         int next = 0;
         while (next < cases.Count)
         {
             var batch = cases.Skip(next).Take(BatchSize).ToList();
-            var child = ChildProcess.Run(perFileTimeout * batch.Count + TimeSpan.FromSeconds(10), ["load-each", .. batch.Select(c => c.File)]);
-            int answered = 0;
-            foreach (string line in child.OutputLines)
+            var (answers, death) = RunChild([.. batch.Select(c => c.File)], perFileTimeout);
+            answers.CopyTo(outcomes, next);
+            next += answers.Count;
+            if (death is not { } died)
             {
-                var match = AnswerLine().Match(line);
-                if (!match.Success || int.Parse(match.Groups[1].Value) != answered)
-                {
-                    continue;
-                }
-
-                string kind = batch[answered].Kind;
-                switch (match.Groups[2].Value)
-                {
-                    case "ok":
-                        Count(report, kind, match.Groups[3].Value == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer);
-                        break;
-                    case "refused":
-                        Count(report, kind, FuzzOutcome.Refused);
-                        string stage = match.Groups[3].Value.Split(':')[0];
-                        report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
-                        break;
-                    default:
-                        Count(report, kind, FuzzOutcome.Untyped);
-                        report.Untyped.Add($"{kind}: {match.Groups[3].Value}");
-                        break;
-                }
-
-                answered++;
+                continue;
             }
 
-            next += answered;
-            if (answered < batch.Count)
+            // The child died on cases[next]. A file whose code corrupted the process (a wild write in its init) can make
+            // a later one die instead, so the suspect runs again alone: if it survives, the file before it is to blame.
+            var (solo, soloDeath) = RunChild([cases[next].File], perFileTimeout);
+            if (soloDeath is null && answers.Count > 0)
             {
-                // The child ended (or was killed) while it worked on this file.
-                Count(report, batch[answered].Kind, child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
-                if (Environment.GetEnvironmentVariable("HCRLAB_FUZZ_KEEP") is { Length: > 0 } keep)
-                {
-                    Directory.CreateDirectory(keep);
-                    File.Copy(batch[answered].File, Path.Combine(keep, $"{batch[answered].Kind}-{next + answered}.so"), overwrite: true);
-                }
+                outcomes[next] = solo[0];
+                outcomes[next - 1] = (died, "the process died later, while it loaded the next file");
+                report.DelayedCrashes++;
+            }
+            else
+            {
+                outcomes[next] = (soloDeath ?? died, "");
+            }
 
-                next++;
+            Keep(cases[next].File, $"{cases[next].Kind}-{next}.so");
+            next++;
+        }
+
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var (outcome, detail) = outcomes[i];
+            report.Counts[(cases[i].Kind, outcome)] = report.Counts.GetValueOrDefault((cases[i].Kind, outcome)) + 1;
+            if (outcome == FuzzOutcome.Refused)
+            {
+                string stage = detail.Split(':')[0];
+                report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
+            }
+            else if (outcome == FuzzOutcome.Untyped)
+            {
+                report.Untyped.Add($"{cases[i].Kind}: {detail}");
             }
         }
 
         return report;
     }
 
-    private static void Count(FuzzReport report, string kind, FuzzOutcome outcome) =>
-        report.Counts[(kind, outcome)] = report.Counts.GetValueOrDefault((kind, outcome)) + 1;
+    /// <summary>One child over <paramref name="files"/>: the answers it gave, in order, and how it died before the rest (null when it did not).</summary>
+    private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death) RunChild(List<string> files, TimeSpan perFileTimeout)
+    {
+        var child = ChildProcess.Run(perFileTimeout * files.Count + TimeSpan.FromSeconds(10), ["load-each", .. files]);
+        var answers = new List<(FuzzOutcome, string)>();
+        foreach (string line in child.OutputLines)
+        {
+            var match = AnswerLine().Match(line);
+            if (!match.Success || int.Parse(match.Groups[1].Value) != answers.Count)
+            {
+                continue;
+            }
+
+            string detail = match.Groups[3].Value;
+            answers.Add(match.Groups[2].Value switch
+            {
+                "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
+                "refused" => (FuzzOutcome.Refused, detail),
+                _ => (FuzzOutcome.Untyped, detail),
+            });
+        }
+
+        return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
+    }
+
+    /// <summary>With HCRLAB_FUZZ_KEEP set, files that killed their child are copied there for a look.</summary>
+    private static void Keep(string file, string name)
+    {
+        if (Environment.GetEnvironmentVariable("HCRLAB_FUZZ_KEEP") is { Length: > 0 } keep)
+        {
+            Directory.CreateDirectory(keep);
+            File.Copy(file, Path.Combine(keep, name), overwrite: true);
+        }
+    }
 
     private static byte[] Flip(byte[] original, Random random, int flips)
     {

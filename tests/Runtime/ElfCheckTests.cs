@@ -8,6 +8,7 @@ namespace HcrLab.Tests.Runtime;
 /// </summary>
 [TestFixture]
 [Category("Runtime")]
+[NonParallelizable]
 public sealed class ElfCheckTests
 {
     private const string SystemLibraries = "/usr/lib/x86_64-linux-gnu";
