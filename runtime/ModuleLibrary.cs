@@ -15,6 +15,9 @@ internal sealed unsafe class ModuleLibrary
 
     private const int MaxImports = 65536;
 
+    /// <summary>The longest import name or signature hash read (a path, with room to spare).</summary>
+    private const int MaxNameBytes = 1 << 16;
+
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private nint _handle;
@@ -130,10 +133,15 @@ internal sealed unsafe class ModuleLibrary
         Init000 = (delegate* unmanaged<void>)Native.Dlsym(_handle, "Init000");
     }
 
+    /// <summary>
+    /// Reads the import list and the signature hash. The pointers come from the module's code, so each one is checked
+    /// against the process's readable mappings before it is followed: a wild pointer is an error, not a fault.
+    /// </summary>
     private void ReadMetadata()
     {
         var getImports = (delegate* unmanaged<byte**>)Native.Dlsym(_handle, "HcrGetImportedModules");
         var getHash = (delegate* unmanaged<byte*>)Native.Dlsym(_handle, "HcrGetSigHash");
+        var readable = ReadableRanges();
 
         byte** list = getImports();
         if (list == null)
@@ -143,7 +151,7 @@ internal sealed unsafe class ModuleLibrary
 
         // The list ends with an empty string (the reference's convention); a NULL entry ends it too.
         var imports = new List<string>();
-        for (int i = 0; list[i] != null && list[i][0] != 0; i++)
+        for (int i = 0; ; i++)
         {
             if (i >= MaxImports)
             {
@@ -151,7 +159,24 @@ internal sealed unsafe class ModuleLibrary
                     $"HcrGetImportedModules has more than {MaxImports} entries (is the list missing its terminating empty string?)");
             }
 
-            imports.Add(Utf8(list[i], $"import {i}"));
+            if (!IsReadable(readable, (ulong)(list + i), (ulong)sizeof(byte*)))
+            {
+                throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                    $"HcrGetImportedModules returned a list whose entry {i} (at 0x{(ulong)(list + i):x}) is not in readable memory");
+            }
+
+            if (list[i] == null)
+            {
+                break;
+            }
+
+            string import = Utf8(readable, list[i], $"import {i}");
+            if (import.Length == 0)
+            {
+                break;
+            }
+
+            imports.Add(import);
         }
 
         byte* hash = getHash();
@@ -161,23 +186,62 @@ internal sealed unsafe class ModuleLibrary
         }
 
         Imports = imports;
-        SignatureHash = Utf8(hash, "the signature hash");
+        SignatureHash = Utf8(readable, hash, "the signature hash");
     }
 
-    /// <summary>A module name is a file name and a key: bytes that are not UTF-8 would silently become U+FFFD and name another module.</summary>
-    private string Utf8(byte* text, string what)
+    /// <summary>
+    /// A C string from the module. A module name is a file name and a key: bytes that are not UTF-8 would silently
+    /// become U+FFFD and name another module, so they are an error.
+    /// </summary>
+    private string Utf8(List<(ulong Start, ulong End)> readable, byte* text, string what)
     {
-        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
+        ulong address = (ulong)text;
+        var range = readable.FirstOrDefault(r => address >= r.Start && address < r.End);
+        if (range.End == 0)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, $"{what} points at 0x{address:x}, which is not readable memory");
+        }
+
+        var bytes = new ReadOnlySpan<byte>(text, (int)Math.Min(range.End - address, MaxNameBytes));
+        int length = bytes.IndexOf((byte)0);
+        if (length < 0)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                $"{what} has no terminating NUL within {bytes.Length} readable bytes");
+        }
+
         try
         {
-            return StrictUtf8.GetString(bytes);
+            return StrictUtf8.GetString(bytes[..length]);
         }
         catch (System.Text.DecoderFallbackException)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
-                $"{what} is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(bytes.Length, 32)])}{(bytes.Length > 32 ? "..." : "")})");
+                $"{what} is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(length, 32)])}{(length > 32 ? "..." : "")})");
         }
     }
+
+    /// <summary>The process's readable address ranges, adjacent mappings merged.</summary>
+    private static List<(ulong Start, ulong End)> ReadableRanges()
+    {
+        var ranges = new List<(ulong Start, ulong End)>();
+        foreach (var mapping in ProcessMemoryMap.Read().Where(m => m.IsReadable))
+        {
+            if (ranges.Count > 0 && ranges[^1].End == mapping.Start)
+            {
+                ranges[^1] = (ranges[^1].Start, mapping.End);
+            }
+            else
+            {
+                ranges.Add((mapping.Start, mapping.End));
+            }
+        }
+
+        return ranges;
+    }
+
+    private static bool IsReadable(List<(ulong Start, ulong End)> readable, ulong address, ulong length) =>
+        readable.Any(r => address >= r.Start && address <= r.End && length <= r.End - address);
 
     private static void TryDelete(string path)
     {

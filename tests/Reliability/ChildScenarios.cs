@@ -52,7 +52,8 @@ internal static unsafe class ChildScenarios
                 }
                 catch (Exception e)
                 {
-                    outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)}";
+                    string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
+                    outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
                 }
             }
 

@@ -119,12 +119,14 @@ internal static partial class LibraryFuzz
 
             // The child died on cases[next]. A file whose code corrupted the process (a wild write in its init) can make
             // a later one die instead, so the suspect runs again alone: if it survives, the file before it is to blame.
+            // Crashes can depend on where ASLR put things, so the blame moves only if the pair dies again.
             var (solo, soloDeath) = RunChild([cases[next].File], perFileTimeout);
-            if (soloDeath is null && answers.Count > 0)
+            if (soloDeath is null && answers.Count > 0 && RunChild([cases[next - 1].File, cases[next].File], perFileTimeout).Death is not null)
             {
                 outcomes[next] = solo[0];
                 outcomes[next - 1] = (died, "the process died later, while it loaded the next file");
                 report.DelayedCrashes++;
+                Keep(cases[next - 1].File, $"{cases[next - 1].Kind}-{next - 1}.so");
             }
             else
             {
@@ -138,6 +140,11 @@ internal static partial class LibraryFuzz
         for (int i = 0; i < cases.Count; i++)
         {
             var (outcome, detail) = outcomes[i];
+            if (outcome == FuzzOutcome.Untyped)
+            {
+                Keep(cases[i].File, $"untyped-{cases[i].Kind}-{i}.so");
+            }
+
             report.Counts[(cases[i].Kind, outcome)] = report.Counts.GetValueOrDefault((cases[i].Kind, outcome)) + 1;
             if (outcome == FuzzOutcome.Refused)
             {
