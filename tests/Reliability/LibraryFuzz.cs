@@ -34,8 +34,11 @@ internal sealed class FuzzReport
 
     public List<string> Untyped { get; } = [];
 
-    /// <summary>Crashes that surfaced while a child loaded the next file, and that file alone loads: counted against the file before.</summary>
+    /// <summary>Crashes while a child handled a file that runs no code (refused before dlopen): counted against the last file the child loaded.</summary>
     public int DelayedCrashes { get; set; }
+
+    /// <summary>Crashes counted against a file that did not crash when it ran again alone (layout-dependent).</summary>
+    public int NotRepeatedAlone { get; set; }
 
     public int Total => Counts.Values.Sum();
 
@@ -49,7 +52,8 @@ internal sealed class FuzzReport
             $"{kind,-14} " + string.Join(" ", Enum.GetValues<FuzzOutcome>().Select(o => $"{o.ToString().ToLowerInvariant()}={Counts.GetValueOrDefault((kind, o))}")));
         return string.Join("\n", lines)
             + $"\nrefused by stage: {string.Join(" ", RefusedByStage.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
-            + $"\ncrashes that surfaced one file later (counted against the file before)={DelayedCrashes}"
+            + $"\ncrashes while handling a file that runs no code (counted against the last file loaded)={DelayedCrashes}"
+            + $"\ncrashes that did not repeat when the file ran alone again={NotRepeatedAlone}"
             + $"\ntotal={Total}";
     }
 }
@@ -117,20 +121,26 @@ internal static partial class LibraryFuzz
                 continue;
             }
 
-            // The child died on cases[next]. A file whose code corrupted the process (a wild write in its init) can make
-            // a later one die instead, so the suspect runs again alone: if it survives, the file before it is to blame.
-            // Crashes can depend on where ASLR put things, so the blame moves only if the pair dies again.
+            // The child died on cases[next]. A file the runtime refuses before dlopen runs no code and cannot crash by
+            // itself: then code an earlier file of the same child ran (a wild write in its init) is to blame, and the
+            // crash goes to the last one that was loaded. Otherwise the file is run alone again, to tell a crash that
+            // repeats from one that depends on where address-space layout randomisation put things.
             var (solo, soloDeath) = RunChild([cases[next].File], perFileTimeout);
-            if (soloDeath is null && answers.Count > 0 && RunChild([cases[next - 1].File, cases[next].File], perFileTimeout).Death is not null)
+            int culprit = soloDeath is null && RanNoCode(solo[0]) ? LastLoaded(outcomes, next - answers.Count, next) : -1;
+            if (culprit >= 0)
             {
                 outcomes[next] = solo[0];
-                outcomes[next - 1] = (died, "the process died later, while it loaded the next file");
+                outcomes[culprit] = (died, "the process died later, while it loaded a file that runs no code");
                 report.DelayedCrashes++;
-                Keep(cases[next - 1].File, $"{cases[next - 1].Kind}-{next - 1}.so");
+                Keep(cases[culprit].File, $"{cases[culprit].Kind}-{culprit}.so");
             }
             else
             {
                 outcomes[next] = (soloDeath ?? died, "");
+                if (soloDeath is null)
+                {
+                    report.NotRepeatedAlone++;
+                }
             }
 
             Keep(cases[next].File, $"{cases[next].Kind}-{next}.so");
@@ -158,6 +168,24 @@ internal static partial class LibraryFuzz
         }
 
         return report;
+    }
+
+    /// <summary>Refused before dlopen: the file's code never ran.</summary>
+    private static bool RanNoCode((FuzzOutcome Outcome, string Detail) answer) =>
+        answer.Outcome == FuzzOutcome.Refused && (answer.Detail.StartsWith("Format:", StringComparison.Ordinal) || answer.Detail.StartsWith("Copy:", StringComparison.Ordinal));
+
+    /// <summary>The last index in [<paramref name="from"/>, <paramref name="to"/>) whose file was loaded (its code ran), or -1.</summary>
+    private static int LastLoaded((FuzzOutcome Outcome, string Detail)[] outcomes, int from, int to)
+    {
+        for (int i = to - 1; i >= from; i--)
+        {
+            if (!RanNoCode(outcomes[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>One child over <paramref name="files"/>: the answers it gave, in order, and how it died before the rest (null when it did not).</summary>
