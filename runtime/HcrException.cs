@@ -74,3 +74,20 @@ public sealed class GlobalSizeMismatchException(string module, string name, ulon
 
     public ulong RequestedSize { get; } = requestedSize;
 }
+
+/// <summary>A global was registered with more bytes than <see cref="HcrRuntimeOptions.MaxGlobalSize"/> allows, or its memory could not be allocated.</summary>
+public sealed class GlobalTooLargeException(string module, string name, ulong requestedSize, ulong maxSize, Exception? inner = null)
+    : HcrException(
+        inner is null
+            ? $"global '{name}' of module '{module}' asks for {requestedSize} bytes; the limit is {maxSize} (HcrRuntimeOptions.MaxGlobalSize)"
+            : $"global '{name}' of module '{module}' asks for {requestedSize} bytes, which cannot be allocated",
+        inner)
+{
+    public string Module { get; } = module;
+
+    public string Name { get; } = name;
+
+    public ulong RequestedSize { get; } = requestedSize;
+
+    public ulong MaxSize { get; } = maxSize;
+}

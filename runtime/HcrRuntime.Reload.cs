@@ -270,7 +270,8 @@ public sealed unsafe partial class HcrRuntime
         var target = module;
         transaction.OnUndo(() =>
         {
-            library.Close();
+            // Slots may have pointed into the new code before the failure: retired, not closed, like a replaced image.
+            transaction.RetiredLibraries.Add(library);
             (target.Library, target.Imports, target.Handlers, target.Generation) = (oldLibrary, oldImports, oldHandlers, oldGeneration);
         });
 
@@ -361,7 +362,10 @@ public sealed unsafe partial class HcrRuntime
         }
     }
 
-    /// <summary>Drops what new code no longer registered (its slots go to the bad-call stub) and unloads replaced libraries.</summary>
+    /// <summary>
+    /// Drops what new code no longer registered (its slots go to the bad-call stub) and retires the replaced libraries and
+    /// dropped globals' memory: they are freed once no registered thread can be running the old code.
+    /// </summary>
     private void Commit(Transaction transaction)
     {
         foreach (var module in transaction.Loaded)
@@ -375,32 +379,37 @@ public sealed unsafe partial class HcrRuntime
             foreach (var global in module.GlobalTable.Values.Where(g => g.Generation < _generation).ToList())
             {
                 module.GlobalTable.Remove(global.Name);
-                NativeMemory.AlignedFree((void*)global.Address);
+                transaction.RetiredBlocks.Add(global.Address);
             }
         }
 
-        foreach (var library in transaction.Replaced)
-        {
-            library.Close();
-        }
+        transaction.RetiredLibraries.AddRange(transaction.Replaced);
+        Retention.Retire(transaction.RetiredLibraries, transaction.RetiredBlocks);
     }
 
     private void Rollback(Transaction transaction)
     {
+        transaction.RetiredLibraries.Clear();
+        transaction.RetiredBlocks.Clear();
         for (int i = transaction.Undo.Count - 1; i >= 0; i--)
         {
             transaction.Undo[i]();
         }
+
+        Retention.Retire(transaction.RetiredLibraries, transaction.RetiredBlocks);
     }
 
     private IReadOnlyList<string> UnloadUnreachable(HashSet<string> reachable)
     {
         var unreachable = _modules.Values.Where(m => m.IsLoaded && !reachable.Contains(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var retired = (Libraries: new List<ModuleLibrary>(), Blocks: new List<nint>());
         foreach (var module in unreachable)
         {
-            FreeModule(module, releaseSlots: true);
+            FreeModule(module, releaseSlots: true, retired);
             _modules.Remove(module.Name);
         }
+
+        Retention.Retire(retired.Libraries, retired.Blocks);
 
         RebuildHashIndex();
         return [.. unreachable.Select(m => m.Name)];
@@ -475,8 +484,13 @@ public sealed unsafe partial class HcrRuntime
         /// <summary>Modules loaded now (new, or changed on disk), in post-order.</summary>
         public List<ModuleDescriptor> Loaded { get; } = [];
 
-        /// <summary>Old libraries of reloaded modules: unloaded at commit, kept (and running) on rollback.</summary>
+        /// <summary>Old libraries of reloaded modules: retired at commit, kept (and running) on rollback.</summary>
         public List<ModuleLibrary> Replaced { get; } = [];
+
+        /// <summary>Libraries and global memory to retire at commit or after a rollback (see <see cref="ImageRetention"/>).</summary>
+        public List<ModuleLibrary> RetiredLibraries { get; } = [];
+
+        public List<nint> RetiredBlocks { get; } = [];
 
         public void OnUndo(Action undo) => Undo.Add(undo);
     }

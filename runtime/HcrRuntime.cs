@@ -13,9 +13,9 @@ namespace HcrLab.Runtime;
 /// no context argument, so modules reach <see cref="Current"/>.
 /// </para>
 /// <para>
-/// Threads: a reload unloads replaced libraries, so no thread may be running module code while
-/// <see cref="PerformCodeReload"/> runs (calls that start after the re-point reach the new code; a call already inside
-/// old code would return into unmapped memory).
+/// Threads: a reload keeps the libraries it replaced loaded until every thread registered with
+/// <see cref="RegisterThread"/> has reported a quiescent state (see <see cref="ImageRetention"/>); with no thread
+/// registered, no thread may be running module code while <see cref="PerformCodeReload"/> runs.
 /// </para>
 /// </summary>
 public sealed unsafe partial class HcrRuntime : IDisposable
@@ -47,6 +47,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         {
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
+        Retention = new ImageRetention(options.MaxRetainedGenerations, options.QuiescenceTimeout, message => Report(message, failsLoad: false));
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
         _currentModule = _root.Name;
@@ -64,6 +65,9 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     /// <summary>The jump table: its bad-call count, last bad call and event are the host's view of calls to removed procs.</summary>
     public JumpTable Table { get; }
+
+    /// <summary>What reloads replaced and still keep loaded for threads that may be running it.</summary>
+    public ImageRetention Retention { get; }
 
     /// <summary>0 after start, +1 per reload that changed something.</summary>
     public long Generation
@@ -172,6 +176,18 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         string plain = System.IO.Path.Combine(directory, module + ".so");
         string prefixed = System.IO.Path.Combine(directory, "lib" + module + ".so");
         return System.IO.Path.GetFullPath(!File.Exists(plain) && File.Exists(prefixed) ? prefixed : plain);
+    }
+
+    /// <summary>
+    /// Registers the calling thread as one that calls module code: from now on a replaced image stays loaded until this
+    /// thread reports a quiescent state (<see cref="HcrThread.ReportQuiescentState"/>) after the reload that replaced
+    /// it, goes offline, or is disposed. Register before the thread's first call into module code.
+    /// </summary>
+    /// <param name="name">How diagnostics name the thread; the managed thread's name or id when null.</param>
+    public HcrThread RegisterThread(string? name = null)
+    {
+        ThrowIfDisposed();
+        return Retention.Register(name ?? Thread.CurrentThread.Name ?? $"managed thread {Environment.CurrentManagedThreadId}");
     }
 
     // ---- modules -------------------------------------------------------------------------------------------------
@@ -296,6 +312,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// </summary>
     /// <exception cref="UnknownModuleException">No such module.</exception>
     /// <exception cref="GlobalSizeMismatchException">The name is known with another size.</exception>
+    /// <exception cref="GlobalTooLargeException">More than <see cref="HcrRuntimeOptions.MaxGlobalSize"/> bytes, or the memory is not there.</exception>
     public GlobalRegistration RegisterGlobal(string module, string name, ulong size, nint gcMarker = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -316,11 +333,26 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 return new GlobalRegistration(global.Address, IsNew: false);
             }
 
-            nint address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+            if (size > Options.MaxGlobalSize)
+            {
+                throw new GlobalTooLargeException(module, name, size, Options.MaxGlobalSize);
+            }
+
+            nint address;
+            try
+            {
+                address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+            }
+            catch (OutOfMemoryException e)
+            {
+                throw new GlobalTooLargeException(module, name, size, Options.MaxGlobalSize, e);
+            }
+
             NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
             global = new GlobalSymbol(module, name, address, size, gcMarker, _generation);
             descriptor.GlobalTable.Add(name, global);
-            _transaction?.OnUndo(UndoAddGlobal(descriptor, global));
+            var transaction = _transaction;
+            transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
             return new GlobalRegistration(address, IsNew: true);
         }
     }
@@ -335,10 +367,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         };
     }
 
-    private static Action UndoAddGlobal(ModuleDescriptor descriptor, GlobalSymbol global) => () =>
+    /// <summary>New code that was rolled back may still be running on other threads with the block's address in hand, so the block is retired, not freed.</summary>
+    private static Action UndoAddGlobal(ModuleDescriptor descriptor, GlobalSymbol global, Transaction transaction) => () =>
     {
         descriptor.GlobalTable.Remove(global.Name);
-        NativeMemory.AlignedFree((void*)global.Address);
+        transaction.RetiredBlocks.Add(global.Address);
     };
 
     /// <summary>The address of a registered global.</summary>
@@ -444,8 +477,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             _disposed = true;
             foreach (var module in _modules.Values.ToList())
             {
-                FreeModule(module, releaseSlots: false);
+                FreeModule(module, releaseSlots: false, retired: null);
             }
+
+            Retention.ReleaseAll();
 
             _modules.Clear();
             Table.Dispose();
@@ -507,8 +542,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Frees a module's globals, releases its slots to the bad-call stub and unloads its library.</summary>
-    private void FreeModule(ModuleDescriptor module, bool releaseSlots)
+    /// <summary>
+    /// Frees a module's globals, releases its slots to the bad-call stub and unloads its library; with
+    /// <paramref name="retired"/>, the library and the globals' memory are handed over there instead of freed.
+    /// </summary>
+    private void FreeModule(ModuleDescriptor module, bool releaseSlots, (List<ModuleLibrary> Libraries, List<nint> Blocks)? retired)
     {
         if (releaseSlots)
         {
@@ -520,13 +558,31 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
         foreach (var global in module.GlobalTable.Values)
         {
-            NativeMemory.AlignedFree((void*)global.Address);
+            if (retired is { } r)
+            {
+                r.Blocks.Add(global.Address);
+            }
+            else
+            {
+                NativeMemory.AlignedFree((void*)global.Address);
+            }
         }
 
         module.ProcTable.Clear();
         module.GlobalTable.Clear();
         module.Handlers = [];
-        module.Library?.Close();
+        if (module.Library is { } library)
+        {
+            if (retired is { } r)
+            {
+                r.Libraries.Add(library);
+            }
+            else
+            {
+                library.Close();
+            }
+        }
+
         module.Library = null;
     }
 }

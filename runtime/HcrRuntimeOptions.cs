@@ -28,6 +28,22 @@ public sealed record HcrRuntimeOptions
     /// </summary>
     public string? CopyDirectory { get; init; }
 
+    /// <summary>
+    /// How many reloads' replaced images may wait for registered threads that have not reported a quiescent state
+    /// (see <see cref="ImageRetention"/>); beyond it a reload waits up to <see cref="QuiescenceTimeout"/>, then the oldest
+    /// are unloaded anyway and a diagnostic names the threads.
+    /// </summary>
+    public int MaxRetainedGenerations { get; init; } = 8;
+
+    /// <summary>How long a reload beyond <see cref="MaxRetainedGenerations"/> waits for lagging threads to report before it unloads their images anyway.</summary>
+    public TimeSpan QuiescenceTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The largest global a module may register, in bytes (a global is zero-filled at once, so an absurd size would
+    /// otherwise commit that much memory or fail inside the allocator).
+    /// </summary>
+    public ulong MaxGlobalSize { get; init; } = 1UL << 30;
+
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
 }

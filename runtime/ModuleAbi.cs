@@ -22,6 +22,7 @@ namespace HcrLab.Runtime;
 /// void  hcrMarkGlobals(void);
 /// void  hcrInit(const char** imports, const char* main, const char* system, void (*mainDatInit)(void),
 ///               void* handle, void* (*getProcAddr)(void*, const char*));
+/// void  hcrFailInit(const char* reason);                                     // fails the load being initialised
 /// </code>
 /// Differences from Nim: <c>hcrAddEventHandler</c> takes a plain C function pointer, not a Nim closure (environment
 /// and function), so a C module passes a function and keeps any state in its globals; <c>hcrHasModuleChanged</c>
@@ -44,6 +45,7 @@ internal static unsafe class ModuleAbi
         ["hcrPerformCodeReload"] = (nint)(delegate* unmanaged<void>)&PerformCodeReloadEntry,
         ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobalsEntry,
         ["hcrInit"] = (nint)(delegate* unmanaged<byte**, byte*, byte*, nint, nint, nint, void>)&InitEntry,
+        ["hcrFailInit"] = (nint)(delegate* unmanaged<byte*, void>)&FailInitEntry,
     };
 
     /// <summary><c>void* getProcAddr(void* handle, const char* name)</c>, as passed to <c>HcrInit000</c>.</summary>
@@ -363,6 +365,28 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void InitEntry(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr) =>
         Init(imports, main, system, mainDataInit, handle, getProcAddr);
+
+    [UnmanagedCallersOnly]
+    private static void FailInitEntry(byte* reason) => FailInit(reason);
+
+    /// <summary>
+    /// A module's init function says it cannot initialise (its own check failed): the start or reload that runs it fails
+    /// with the reason and is undone; outside a start or reload it is only a diagnostic.
+    /// </summary>
+    internal static void FailInit(byte* reason)
+    {
+        try
+        {
+            if (Runtime("hcrFailInit") is not null)
+            {
+                Refuse($"hcrFailInit: the module reported failure: {Utf8(reason) ?? "(no reason given)"}", failsLoad: true);
+            }
+        }
+        catch (Exception e)
+        {
+            Fault("hcrFailInit", e);
+        }
+    }
 
     private static HcrRuntime? Runtime(string function)
     {

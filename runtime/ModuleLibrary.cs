@@ -15,6 +15,11 @@ internal sealed unsafe class ModuleLibrary
 
     private const int MaxImports = 65536;
 
+    /// <summary>The longest import name or signature hash read (a path, with room to spare).</summary>
+    private const int MaxNameBytes = 1 << 16;
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private nint _handle;
 
     private ModuleLibrary(string module, string originalPath, string copyPath, nint handle)
@@ -69,6 +74,13 @@ internal sealed unsafe class ModuleLibrary
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
         }
 
+        // glibc's loader trusts the file's layout: a truncated library would kill the process inside dlopen.
+        if (ElfCheck.Problem(copyPath) is { } problem)
+        {
+            TryDelete(copyPath);
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Format, problem);
+        }
+
         Native.ClearDlerror();
         nint handle = Native.Dlopen(copyPath, Native.RtldNow | Native.RtldLocal);
         if (handle == 0)
@@ -121,10 +133,15 @@ internal sealed unsafe class ModuleLibrary
         Init000 = (delegate* unmanaged<void>)Native.Dlsym(_handle, "Init000");
     }
 
+    /// <summary>
+    /// Reads the import list and the signature hash. The pointers come from the module's code, so each one is checked
+    /// against the process's readable mappings before it is followed: a wild pointer is an error, not a fault.
+    /// </summary>
     private void ReadMetadata()
     {
         var getImports = (delegate* unmanaged<byte**>)Native.Dlsym(_handle, "HcrGetImportedModules");
         var getHash = (delegate* unmanaged<byte*>)Native.Dlsym(_handle, "HcrGetSigHash");
+        var readable = ReadableRanges();
 
         byte** list = getImports();
         if (list == null)
@@ -134,7 +151,7 @@ internal sealed unsafe class ModuleLibrary
 
         // The list ends with an empty string (the reference's convention); a NULL entry ends it too.
         var imports = new List<string>();
-        for (int i = 0; list[i] != null && list[i][0] != 0; i++)
+        for (int i = 0; ; i++)
         {
             if (i >= MaxImports)
             {
@@ -142,7 +159,24 @@ internal sealed unsafe class ModuleLibrary
                     $"HcrGetImportedModules has more than {MaxImports} entries (is the list missing its terminating empty string?)");
             }
 
-            imports.Add(Marshal.PtrToStringUTF8((nint)list[i])!);
+            if (!IsReadable(readable, (ulong)(list + i), (ulong)sizeof(byte*)))
+            {
+                throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                    $"HcrGetImportedModules returned a list whose entry {i} (at 0x{(ulong)(list + i):x}) is not in readable memory");
+            }
+
+            if (list[i] == null)
+            {
+                break;
+            }
+
+            string import = Utf8(readable, list[i], $"import {i}");
+            if (import.Length == 0)
+            {
+                break;
+            }
+
+            imports.Add(import);
         }
 
         byte* hash = getHash();
@@ -152,8 +186,62 @@ internal sealed unsafe class ModuleLibrary
         }
 
         Imports = imports;
-        SignatureHash = Marshal.PtrToStringUTF8((nint)hash)!;
+        SignatureHash = Utf8(readable, hash, "the signature hash");
     }
+
+    /// <summary>
+    /// A C string from the module. A module name is a file name and a key: bytes that are not UTF-8 would silently
+    /// become U+FFFD and name another module, so they are an error.
+    /// </summary>
+    private string Utf8(List<(ulong Start, ulong End)> readable, byte* text, string what)
+    {
+        ulong address = (ulong)text;
+        var range = readable.FirstOrDefault(r => address >= r.Start && address < r.End);
+        if (range.End == 0)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, $"{what} points at 0x{address:x}, which is not readable memory");
+        }
+
+        var bytes = new ReadOnlySpan<byte>(text, (int)Math.Min(range.End - address, MaxNameBytes));
+        int length = bytes.IndexOf((byte)0);
+        if (length < 0)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                $"{what} has no terminating NUL within {bytes.Length} readable bytes");
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(bytes[..length]);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                $"{what} is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(length, 32)])}{(length > 32 ? "..." : "")})");
+        }
+    }
+
+    /// <summary>The process's readable address ranges, adjacent mappings merged.</summary>
+    private static List<(ulong Start, ulong End)> ReadableRanges()
+    {
+        var ranges = new List<(ulong Start, ulong End)>();
+        foreach (var mapping in ProcessMemoryMap.Read().Where(m => m.IsReadable))
+        {
+            if (ranges.Count > 0 && ranges[^1].End == mapping.Start)
+            {
+                ranges[^1] = (ranges[^1].Start, mapping.End);
+            }
+            else
+            {
+                ranges.Add((mapping.Start, mapping.End));
+            }
+        }
+
+        return ranges;
+    }
+
+    private static bool IsReadable(List<(ulong Start, ulong End)> readable, ulong address, ulong length) =>
+        readable.Any(r => address >= r.Start && address <= r.End && length <= r.End - address);
 
     private static void TryDelete(string path)
     {

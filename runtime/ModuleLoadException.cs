@@ -6,6 +6,9 @@ public enum ModuleLoadStage
     /// <summary>The library file could not be found or copied.</summary>
     Copy,
 
+    /// <summary>The file is not an x86-64 ELF shared library whose segments lie inside it (empty, truncated, not ELF, ...); checked before the loader sees it.</summary>
+    Format,
+
     /// <summary>The dynamic loader refused the copy (not an ELF file, wrong architecture, unresolved symbol, ...).</summary>
     Load,
 
@@ -15,7 +18,7 @@ public enum ModuleLoadStage
     /// <summary>The module's import list or signature hash could not be read.</summary>
     Metadata,
 
-    /// <summary>The module's initialisation made a call the runtime refused (e.g. a global registered with a new size).</summary>
+    /// <summary>The module's initialisation made a call the runtime refused (e.g. a global registered with a new size), or reported failure (<c>hcrFailInit</c>).</summary>
     Init,
 }
 
@@ -39,6 +42,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
     private static string Describe(ModuleLoadStage stage) => stage switch
     {
         ModuleLoadStage.Copy => "cannot copy the library",
+        ModuleLoadStage.Format => "not a loadable x86-64 ELF shared library",
         ModuleLoadStage.Load => "the dynamic loader refused it",
         ModuleLoadStage.MissingExport => "missing export",
         ModuleLoadStage.Metadata => "cannot read its imports or signature hash",

@@ -132,9 +132,9 @@ public sealed unsafe class ModuleReloadTests
         Assert.That(Runtime.ReloadNeeded(), Is.True);
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload())!;
 
-        Assert.That((error.Module, error.Path, error.Stage), Is.EqualTo(("a", _bench.PathOf("a"), ModuleLoadStage.Load)));
-        Assert.That(error.Message, Does.StartWith($"module 'a' ({_bench.PathOf("a")}): the dynamic loader refused it: "));
-        Assert.That(error.Cause, Does.Contain("invalid ELF header"));
+        Assert.That((error.Module, error.Path, error.Stage), Is.EqualTo(("a", _bench.PathOf("a"), ModuleLoadStage.Format)));
+        Assert.That(error.Message, Is.EqualTo(
+            $"module 'a' ({_bench.PathOf("a")}): not a loadable x86-64 ELF shared library: the file does not start with the ELF magic bytes (7F 45 4C 46)"));
         Assert.That(ModuleWorkbench.TakeLog(), Is.EqualTo(new[]
         {
             "b.v1 before changed=0", "a.v1 before changed=1",
@@ -298,7 +298,7 @@ public sealed unsafe class ModuleReloadTests
     /// A test module: proc <c>value(x) = x + VERSION</c>, global <c>counter</c> (100 × VERSION when new, logged as
     /// "top-level"), a before and an after handler that log whether the module has changed, and the given imports.
     /// </summary>
-    private static string Module(string[]? imports = null, bool withInit000 = true, int counterSize = 8, string datInit = "")
+    internal static string Module(string[]? imports = null, bool withInit000 = true, int counterSize = 8, string datInit = "")
     {
         string importList = string.Concat((imports ?? []).Select(i => $"\"{i}\", "));
         string init = !withInit000 ? "" : $$"""

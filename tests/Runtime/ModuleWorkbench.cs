@@ -25,6 +25,7 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
         static void (*hcrAddEventHandler)(bool, void (*)(void));
         static int64_t (*hcrGeneration)(void);
         static bool (*hcrHasModuleChanged)(const char*);
+        static void (*hcrFailInit)(const char*);
         static void (*host_log)(const char*);
         static char log_line[256];
         #define LOG(...) do { snprintf(log_line, sizeof log_line, __VA_ARGS__); host_log(log_line); } while (0)
@@ -36,6 +37,7 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
             hcrAddEventHandler = getProcAddr(handle, "hcrAddEventHandler");
             hcrGeneration = getProcAddr(handle, "hcrGeneration");
             hcrHasModuleChanged = getProcAddr(handle, "hcrHasModuleChanged");
+            hcrFailInit = getProcAddr(handle, "hcrFailInit");
             host_log = hcrGetProc("main", "log");
             LOG("%s HcrInit000", TAG);
         }
@@ -46,7 +48,9 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
     private static readonly Lock LogLock = new();
     private int _builds;
 
-    public ModuleWorkbench(int jumpTableCapacity = 256)
+    /// <param name="jumpTableCapacity">The runtime's <see cref="HcrRuntimeOptions.JumpTableCapacity"/>.</param>
+    /// <param name="options">Other options of the runtime; the workbench sets the module directory and silences standard error.</param>
+    public ModuleWorkbench(int jumpTableCapacity = 256, HcrRuntimeOptions? options = null)
     {
         Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hcrlab-modules-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
@@ -55,7 +59,12 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
             LogLines.Clear();
         }
 
-        Runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = jumpTableCapacity, ModuleDirectory = Directory, ReportToStandardError = false });
+        Runtime = HcrRuntime.Create((options ?? new HcrRuntimeOptions()) with
+        {
+            JumpTableCapacity = jumpTableCapacity,
+            ModuleDirectory = Directory,
+            ReportToStandardError = false,
+        });
         Runtime.RegisterProc(Runtime.RootModule, "log", (nint)(delegate* unmanaged<byte*, void>)&HostLog);
     }
 

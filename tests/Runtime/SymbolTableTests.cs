@@ -131,6 +131,7 @@ public sealed unsafe class SymbolTableTests
         [
             "hcrRegisterProc", "hcrGetProc", "hcrRegisterGlobal", "hcrGetGlobal", "hcrAddEventHandler", "hcrAddModule",
             "hcrGeneration", "hcrHasModuleChanged", "hcrReloadNeeded", "hcrPerformCodeReload", "hcrMarkGlobals", "hcrInit",
+            "hcrFailInit",
         ];
         Assert.That(HcrRuntime.EntryPointNames, Is.EquivalentTo(names));
         foreach (string name in names)

@@ -1,0 +1,67 @@
+using HcrLab.Runtime;
+using HcrLab.Tests.Runtime;
+
+namespace HcrLab.Tests.Reliability;
+
+/// <summary>The child-process halves of tests whose subject may kill the process (see <see cref="ReliabilityMain"/>).</summary>
+internal static unsafe class ChildScenarios
+{
+    /// <summary>Module <c>a</c> v1 runs; v2's <c>Init000</c> writes through a NULL pointer during the reload.</summary>
+    public static int CrashAtInit()
+    {
+        using var bench = new ModuleWorkbench();
+        bench.Build("a", 1, ModuleReloadTests.Module());
+        bench.Runtime.Start("a");
+        Console.WriteLine($"v1 running: value(10) = {bench.Call("a", "value", 10)}");
+        bench.Build("a", 2, ModuleReloadTests.Module(datInit: "").Replace("void Init000(void) {", "void Init000(void) { *(volatile int*)0 = 1;", StringComparison.Ordinal));
+        Console.WriteLine("reloading a v2, whose Init000 writes through NULL");
+        try
+        {
+            bench.Runtime.PerformCodeReload();
+            Console.WriteLine($"reload returned: value(10) = {bench.Call("a", "value", 10)}");
+        }
+        catch (HcrException e)
+        {
+            Console.WriteLine($"reload refused: {e.Message}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c>; prints one line per file,
+    /// "N ok VALUE" or "N refused STAGE: CAUSE" or "N threw TYPE: MESSAGE". A file that kills the process prints nothing.
+    /// </summary>
+    public static int LoadEach(string[] files)
+    {
+        for (int i = 0; i < files.Length; i++)
+        {
+            // The line is written after the runtime is disposed: unloading runs the library's code too (its destructors).
+            string outcome;
+            using (var bench = new ModuleWorkbench())
+            {
+                File.Copy(files[i], bench.PathOf("m"));
+                try
+                {
+                    bench.Runtime.Start("m");
+                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
+                }
+                catch (ModuleLoadException e)
+                {
+                    outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
+                }
+                catch (Exception e)
+                {
+                    string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
+                    outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
+                }
+            }
+
+            Console.WriteLine($"{i} {outcome}");
+        }
+
+        return 0;
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+}

@@ -1,0 +1,246 @@
+using System.Text.RegularExpressions;
+using HcrLab.Tests.Runtime;
+
+namespace HcrLab.Tests.Reliability;
+
+/// <summary>How one mutated library ended when a fresh runtime started it.</summary>
+internal enum FuzzOutcome
+{
+    /// <summary>Loaded, and <c>value(10)</c> answered 11 as the unmutated module does.</summary>
+    Correct,
+
+    /// <summary>Loaded and ran, but answered something else (the mutation changed code or data the runtime cannot judge).</summary>
+    OtherAnswer,
+
+    /// <summary>Refused with a <c>ModuleLoadException</c> (the stage is counted too).</summary>
+    Refused,
+
+    /// <summary>An exception that is not the runtime's typed error: a defect.</summary>
+    Untyped,
+
+    /// <summary>The process died (inside the loader or the module's init code).</summary>
+    Crashed,
+
+    /// <summary>No answer within the time limit; the child was killed.</summary>
+    Hung,
+}
+
+/// <summary>What a fuzz run tried and how each try ended, per kind of mutation.</summary>
+internal sealed class FuzzReport
+{
+    public Dictionary<(string Kind, FuzzOutcome Outcome), int> Counts { get; } = [];
+
+    public Dictionary<string, int> RefusedByStage { get; } = [];
+
+    public List<string> Untyped { get; } = [];
+
+    /// <summary>Crashes while a child handled a file that runs no code (refused before dlopen): counted against the last file the child loaded.</summary>
+    public int DelayedCrashes { get; set; }
+
+    /// <summary>Crashes counted against a file that did not crash when it ran again alone (layout-dependent).</summary>
+    public int NotRepeatedAlone { get; set; }
+
+    public int Total => Counts.Values.Sum();
+
+    public int Count(FuzzOutcome outcome, string? kind = null) =>
+        Counts.Where(c => c.Key.Outcome == outcome && (kind is null || c.Key.Kind == kind)).Sum(c => c.Value);
+
+    public override string ToString()
+    {
+        var kinds = Counts.Keys.Select(k => k.Kind).Distinct().ToList();
+        var lines = kinds.Select(kind =>
+            $"{kind,-14} " + string.Join(" ", Enum.GetValues<FuzzOutcome>().Select(o => $"{o.ToString().ToLowerInvariant()}={Counts.GetValueOrDefault((kind, o))}")));
+        return string.Join("\n", lines)
+            + $"\nrefused by stage: {string.Join(" ", RefusedByStage.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ncrashes while handling a file that runs no code (counted against the last file loaded)={DelayedCrashes}"
+            + $"\ncrashes that did not repeat when the file ran alone again={NotRepeatedAlone}"
+            + $"\ntotal={Total}";
+    }
+}
+
+/// <summary>
+/// Mutates a gcc-built module library (zero length, truncated, flipped bytes, random bytes, a valid ELF header over
+/// random bytes) and starts each mutant in a fresh runtime inside child processes (<c>load-each</c>): a mutant that
+/// kills its process is counted as a crash, and the next child goes on with the rest.
+/// </summary>
+internal static partial class LibraryFuzz
+{
+    /// <summary>Files per child: a hang costs at most one batch's time limit.</summary>
+    private const int BatchSize = 50;
+
+    /// <summary>The library every mutant starts from: <see cref="ModuleReloadTests.Module"/> v1, whose <c>value(10)</c> is 11.</summary>
+    public static byte[] Original(ModuleWorkbench bench) => File.ReadAllBytes(bench.Build("m", 1, ModuleReloadTests.Module()));
+
+    public static FuzzReport Run(byte[] original, int perKind, int seed, TimeSpan perFileTimeout)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"hcrlab-fuzz-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var random = new Random(seed);
+            var cases = new List<(string Kind, string File)>();
+            void Add(string kind, byte[] bytes)
+            {
+                string file = Path.Combine(directory, $"{cases.Count}.so");
+                File.WriteAllBytes(file, bytes);
+                cases.Add((kind, file));
+            }
+
+            Add("zero-length", []);
+            for (int i = 0; i < perKind; i++)
+            {
+                Add("truncated", original[..random.Next(original.Length)]);
+                Add("flipped-bytes", Flip(original, random, random.Next(1, 9)));
+                Add("random-bytes", RandomBytes(random, random.Next(1, 2 * original.Length)));
+                byte[] headed = RandomBytes(random, original.Length);
+                original.AsSpan(0, 64).CopyTo(headed);
+                Add("elf-header", headed);
+            }
+
+            return Load(cases, perFileTimeout);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static FuzzReport Load(List<(string Kind, string File)> cases, TimeSpan perFileTimeout)
+    {
+        var outcomes = new (FuzzOutcome Outcome, string Detail)[cases.Count];
+        var report = new FuzzReport();
+        int next = 0;
+        while (next < cases.Count)
+        {
+            var batch = cases.Skip(next).Take(BatchSize).ToList();
+            var (answers, death) = RunChild([.. batch.Select(c => c.File)], perFileTimeout);
+            answers.CopyTo(outcomes, next);
+            next += answers.Count;
+            if (death is not { } died)
+            {
+                continue;
+            }
+
+            // The child died on cases[next]. A file the runtime refuses before dlopen runs no code and cannot crash by
+            // itself: then code an earlier file of the same child ran (a wild write in its init) is to blame, and the
+            // crash goes to the last one that was loaded. Otherwise the file is run alone again, to tell a crash that
+            // repeats from one that depends on where address-space layout randomisation put things.
+            var (solo, soloDeath) = RunChild([cases[next].File], perFileTimeout);
+            int culprit = soloDeath is null && RanNoCode(solo[0]) ? LastLoaded(outcomes, next - answers.Count, next) : -1;
+            if (culprit >= 0)
+            {
+                outcomes[next] = solo[0];
+                outcomes[culprit] = (died, "the process died later, while it loaded a file that runs no code");
+                report.DelayedCrashes++;
+                Keep(cases[culprit].File, $"{cases[culprit].Kind}-{culprit}.so");
+            }
+            else
+            {
+                outcomes[next] = (soloDeath ?? died, "");
+                if (soloDeath is null)
+                {
+                    report.NotRepeatedAlone++;
+                }
+            }
+
+            Keep(cases[next].File, $"{cases[next].Kind}-{next}.so");
+            next++;
+        }
+
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var (outcome, detail) = outcomes[i];
+            if (outcome == FuzzOutcome.Untyped)
+            {
+                Keep(cases[i].File, $"untyped-{cases[i].Kind}-{i}.so");
+            }
+
+            report.Counts[(cases[i].Kind, outcome)] = report.Counts.GetValueOrDefault((cases[i].Kind, outcome)) + 1;
+            if (outcome == FuzzOutcome.Refused)
+            {
+                string stage = detail.Split(':')[0];
+                report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
+            }
+            else if (outcome == FuzzOutcome.Untyped)
+            {
+                report.Untyped.Add($"{cases[i].Kind}: {detail}");
+            }
+        }
+
+        return report;
+    }
+
+    /// <summary>Refused before dlopen: the file's code never ran.</summary>
+    private static bool RanNoCode((FuzzOutcome Outcome, string Detail) answer) =>
+        answer.Outcome == FuzzOutcome.Refused && (answer.Detail.StartsWith("Format:", StringComparison.Ordinal) || answer.Detail.StartsWith("Copy:", StringComparison.Ordinal));
+
+    /// <summary>The last index in [<paramref name="from"/>, <paramref name="to"/>) whose file was loaded (its code ran), or -1.</summary>
+    private static int LastLoaded((FuzzOutcome Outcome, string Detail)[] outcomes, int from, int to)
+    {
+        for (int i = to - 1; i >= from; i--)
+        {
+            if (!RanNoCode(outcomes[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>One child over <paramref name="files"/>: the answers it gave, in order, and how it died before the rest (null when it did not).</summary>
+    private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death) RunChild(List<string> files, TimeSpan perFileTimeout)
+    {
+        var child = ChildProcess.Run(perFileTimeout * files.Count + TimeSpan.FromSeconds(10), ["load-each", .. files]);
+        var answers = new List<(FuzzOutcome, string)>();
+        foreach (string line in child.OutputLines)
+        {
+            var match = AnswerLine().Match(line);
+            if (!match.Success || int.Parse(match.Groups[1].Value) != answers.Count)
+            {
+                continue;
+            }
+
+            string detail = match.Groups[3].Value;
+            answers.Add(match.Groups[2].Value switch
+            {
+                "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
+                "refused" => (FuzzOutcome.Refused, detail),
+                _ => (FuzzOutcome.Untyped, detail),
+            });
+        }
+
+        return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
+    }
+
+    /// <summary>With HCRLAB_FUZZ_KEEP set, files that killed their child are copied there for a look.</summary>
+    private static void Keep(string file, string name)
+    {
+        if (Environment.GetEnvironmentVariable("HCRLAB_FUZZ_KEEP") is { Length: > 0 } keep)
+        {
+            Directory.CreateDirectory(keep);
+            File.Copy(file, Path.Combine(keep, name), overwrite: true);
+        }
+    }
+
+    private static byte[] Flip(byte[] original, Random random, int flips)
+    {
+        byte[] bytes = [.. original];
+        for (int i = 0; i < flips; i++)
+        {
+            bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
+        }
+
+        return bytes;
+    }
+
+    private static byte[] RandomBytes(Random random, int length)
+    {
+        byte[] bytes = new byte[length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    [GeneratedRegex(@"^(\d+) (ok|refused|threw) (.*)$")]
+    private static partial Regex AnswerLine();
+}

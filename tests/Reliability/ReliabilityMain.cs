@@ -1,0 +1,64 @@
+using System.Globalization;
+using HcrLab.Tests.Runtime;
+
+namespace HcrLab.Tests.Reliability;
+
+/// <summary>
+/// The test assembly run as a program (<c>dotnet HcrLab.Tests.dll ...</c>), for what must run in a process of its own:
+/// the long stress run, and work that may crash the process (a module that faults at init, mutated libraries), whose
+/// parent counts the crash instead of dying with it. <c>dotnet test</c> never calls this.
+/// <code>
+/// stress [--calls N] [--threads T] [--seconds S] [--retain G]   one line of figures (StressReport)
+/// fuzz [--per-kind N] [--seed S]                   mutated libraries, each started in a child process: counts
+/// crash-at-init                                     runs module "a", reloads it into a v2 that faults in Init000
+/// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
+/// </code>
+/// </summary>
+internal static class ReliabilityMain
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] | crash-at-init | load-each FILE...");
+            return 2;
+        }
+
+        switch (args[0])
+        {
+            case "stress":
+                var options = new StressOptions(
+                    Calls: Option(args, "--calls", 100_000_000),
+                    Threads: (int)Option(args, "--threads", 2),
+                    Duration: TimeSpan.FromSeconds(Option(args, "--seconds", 86_400)),
+                    MaxRetainedGenerations: (int)Option(args, "--retain", 8));
+                var report = StressRun.Run(options);
+                Console.WriteLine(report);
+                return report.WrongResults == 0 && report.BadCalls == 0 && report.RwxMappings == 0 ? 0 : 1;
+            case "fuzz":
+                byte[] original;
+                using (var bench = new ModuleWorkbench())
+                {
+                    original = LibraryFuzz.Original(bench);
+                }
+
+                var fuzz = LibraryFuzz.Run(original, (int)Option(args, "--per-kind", 1000), (int)Option(args, "--seed", 1), TimeSpan.FromSeconds(2));
+                Console.WriteLine(fuzz);
+                fuzz.Untyped.ForEach(u => Console.WriteLine($"untyped: {u}"));
+                return fuzz.Untyped.Count == 0 ? 0 : 1;
+            case "crash-at-init":
+                return ChildScenarios.CrashAtInit();
+            case "load-each":
+                return ChildScenarios.LoadEach(args[1..]);
+            default:
+                Console.Error.WriteLine($"unknown command '{args[0]}'");
+                return 2;
+        }
+    }
+
+    private static long Option(string[] args, string name, long fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? long.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
