@@ -11,13 +11,12 @@ namespace HcrLab.Tests.Reliability;
 [TestFixture]
 [Category("Reliability")]
 [NonParallelizable]
-public sealed unsafe class ReloadFaultTests
+public sealed unsafe class ReloadFaultTests : WorkbenchFixture
 {
     private const string AddsAGlobal = """{ void* p; hcrRegisterGlobal(M, "added", 8, NULL, &p); }""";
 
-    private ModuleWorkbench _bench = null!;
 
-    private HcrRuntime Runtime => _bench.Runtime;
+    private HcrRuntime Runtime => Bench.Runtime;
 
     public enum Fault
     {
@@ -31,28 +30,19 @@ public sealed unsafe class ReloadFaultTests
         InitRefused,
     }
 
-    [OneTimeSetUp]
-    public void RequireGcc() => ModuleWorkbench.RequireGcc();
-
-    [SetUp]
-    public void CreateBench() => _bench = new ModuleWorkbench();
-
-    [TearDown]
-    public void DisposeBench() => _bench.Dispose();
-
     [Test]
     public void AFaultyNewVersionRollsBackTheWholeReload([Values] Fault fault, [Values("a", "b")] string faulty)
     {
-        _bench.Build("b", 1, ModuleReloadTests.Module());
-        _bench.Build("a", 1, ModuleReloadTests.Module(imports: ["b"]));
+        Bench.Build("b", 1, ModuleReloadTests.Module());
+        Bench.Build("a", 1, ModuleReloadTests.Module(imports: ["b"]));
         Runtime.Start("a");
         *(long*)Runtime.GetGlobal("a", "counter") = 4242;
         *(long*)Runtime.GetGlobal("b", "counter") = 4343;
         int slots = Runtime.Table.InUse;
         nint aValue = Runtime.GetProc("a", "value");
 
-        _bench.Build("b", 2, Good("b"));
-        _bench.Build("a", 2, Good("a"));
+        Bench.Build("b", 2, Good("b"));
+        Bench.Build("a", 2, Good("a"));
         var (module, stage, cause) = Inflict(fault, faulty);
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload())!;
 
@@ -61,19 +51,19 @@ public sealed unsafe class ReloadFaultTests
             Assert.That((error.Module, error.Stage), Is.EqualTo((module, stage)), error.Message);
             Assert.That(error.Cause, Does.Contain(cause));
             Assert.That(error.Message, Does.StartWith($"module '{module}' ("));
-            Assert.That((_bench.Call("a", "value", 10), _bench.Call("b", "value", 10)), Is.EqualTo((11L, 11L)), "both at v1");
+            Assert.That((Bench.Call("a", "value", 10), Bench.Call("b", "value", 10)), Is.EqualTo((11L, 11L)), "both at v1");
             Assert.That(((delegate* unmanaged<long, long>)aValue)(10), Is.EqualTo(11), "through the slot the host already held");
             Assert.That((Runtime.Generation, Runtime.GetModule("a").SignatureHash, Runtime.GetModule("b").SignatureHash), Is.EqualTo((0L, "a.v1", "b.v1")));
-            Assert.That((_bench.ReadGlobal("a", "counter"), _bench.ReadGlobal("b", "counter")), Is.EqualTo((4242L, 4343L)), "globals untouched");
+            Assert.That((Bench.ReadGlobal("a", "counter"), Bench.ReadGlobal("b", "counter")), Is.EqualTo((4242L, 4343L)), "globals untouched");
             Assert.That((Runtime.TryGetGlobal("a", "added", out _), Runtime.TryGetGlobal("b", "added", out _)), Is.EqualTo((false, false)));
             Assert.That((Runtime.Table.InUse, Runtime.Modules.Count), Is.EqualTo((slots, 3)));
             Assert.That(Directory.GetFiles(Runtime.CopyDirectory), Has.Length.EqualTo(2), "only the live copies of a and b");
         });
 
-        _bench.Build(faulty, 3, Good(faulty));
+        Bench.Build(faulty, 3, Good(faulty));
         Assert.That(Runtime.PerformCodeReload().LoadedModules, Is.EquivalentTo(new[] { "a", "b" }));
-        Assert.That((_bench.Call("a", "value", 10), _bench.Call("b", "value", 10)), Is.EqualTo(faulty == "a" ? (13L, 12L) : (12L, 13L)));
-        Assert.That((_bench.ReadGlobal("a", "counter"), _bench.ReadGlobal("b", "counter")), Is.EqualTo((4242L, 4343L)));
+        Assert.That((Bench.Call("a", "value", 10), Bench.Call("b", "value", 10)), Is.EqualTo(faulty == "a" ? (13L, 12L) : (12L, 13L)));
+        Assert.That((Bench.ReadGlobal("a", "counter"), Bench.ReadGlobal("b", "counter")), Is.EqualTo((4242L, 4343L)));
     }
 
     /// <summary>
@@ -96,11 +86,11 @@ public sealed unsafe class ReloadFaultTests
     private (string Module, ModuleLoadStage Stage, string Cause) Inflict(Fault fault, string faulty)
     {
         string[]? imports = faulty == "a" ? ["b"] : null;
-        string path = _bench.PathOf(faulty);
+        string path = Bench.PathOf(faulty);
         switch (fault)
         {
             case Fault.ImportsAMissingFile:
-                _bench.Build(faulty, 2, ModuleReloadTests.Module(imports: [.. imports ?? [], "gone"]));
+                Bench.Build(faulty, 2, ModuleReloadTests.Module(imports: [.. imports ?? [], "gone"]));
                 return ("gone", ModuleLoadStage.Copy, "the file does not exist");
             case Fault.Truncated:
                 using (var file = new FileStream(path, FileMode.Open))
@@ -113,20 +103,20 @@ public sealed unsafe class ReloadFaultTests
                 File.WriteAllBytes(path, []);
                 return (faulty, ModuleLoadStage.Format, "the file is empty");
             case Fault.NotElf:
-                _bench.Corrupt(faulty);
+                Bench.Corrupt(faulty);
                 return (faulty, ModuleLoadStage.Format, "the file does not start with the ELF magic bytes");
             case Fault.UnresolvedSymbol:
-                _bench.Build(faulty, 2, "extern int64_t hcr_no_such_function(void);\n" +
+                Bench.Build(faulty, 2, "extern int64_t hcr_no_such_function(void);\n" +
                     ModuleReloadTests.Module(imports, datInit: "hcr_no_such_function();"));
                 return (faulty, ModuleLoadStage.Load, "undefined symbol: hcr_no_such_function");
             case Fault.ExportMissing:
-                _bench.Build(faulty, 2, ModuleReloadTests.Module(imports, withInit000: false));
+                Bench.Build(faulty, 2, ModuleReloadTests.Module(imports, withInit000: false));
                 return (faulty, ModuleLoadStage.MissingExport, "Init000 (a module must export");
             case Fault.InitReportsFailure:
-                _bench.Build(faulty, 2, ModuleReloadTests.Module(imports, datInit: AddsAGlobal + """hcrFailInit("its settings file is missing");"""));
+                Bench.Build(faulty, 2, ModuleReloadTests.Module(imports, datInit: AddsAGlobal + """hcrFailInit("its settings file is missing");"""));
                 return (faulty, ModuleLoadStage.Init, "DatInit000: hcrFailInit: the module reported failure: its settings file is missing");
             case Fault.InitRefused:
-                _bench.Build(faulty, 2, ModuleReloadTests.Module(imports, counterSize: 4, datInit: AddsAGlobal));
+                Bench.Build(faulty, 2, ModuleReloadTests.Module(imports, counterSize: 4, datInit: AddsAGlobal));
                 return (faulty, ModuleLoadStage.Init, "Init000: hcrRegisterGlobal: global 'counter' of module '" + faulty + "' was registered with 8 bytes and is now registered with 4");
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, null);

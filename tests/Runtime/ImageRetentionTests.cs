@@ -10,31 +10,21 @@ namespace HcrLab.Tests.Runtime;
 [TestFixture]
 [Category("Runtime")]
 [NonParallelizable]
-public sealed unsafe class ImageRetentionTests
+public sealed unsafe class ImageRetentionTests : WorkbenchFixture
 {
-    private ModuleWorkbench _bench = null!;
 
-    private HcrRuntime Runtime => _bench.Runtime;
+    private HcrRuntime Runtime => Bench.Runtime;
 
-    private ImageRetention Retention => _bench.Runtime.Retention;
-
-    [OneTimeSetUp]
-    public void RequireGcc() => ModuleWorkbench.RequireGcc();
-
-    [SetUp]
-    public void CreateBench() => _bench = new ModuleWorkbench();
-
-    [TearDown]
-    public void DisposeBench() => _bench.Dispose();
+    private ImageRetention Retention => Bench.Runtime.Retention;
 
     [Test]
     public void WithNoThreadRegisteredAReplacedImageIsUnloadedAtCommit()
     {
-        _bench.Build("a", 1, ModuleReloadTests.Module());
+        Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         string oldCopy = Runtime.GetModule("a").LoadedCopyPath!;
 
-        _bench.Build("a", 2, ModuleReloadTests.Module());
+        Bench.Build("a", 2, ModuleReloadTests.Module());
         Runtime.PerformCodeReload();
 
         Assert.That((Retention.Epoch, Retention.RetainedImages, Retention.UnloadedImages, File.Exists(oldCopy)), Is.EqualTo((1L, 0, 1L, false)));
@@ -43,16 +33,16 @@ public sealed unsafe class ImageRetentionTests
     [Test]
     public void AReplacedImageStaysLoadedUntilTheRegisteredThreadReportsAQuiescentState()
     {
-        _bench.Build("a", 1, ModuleReloadTests.Module());
+        Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         using var worker = RegisterOnAnotherThread("worker");
         nint oldValue = Runtime.GetProcSymbol("a", "value").Target; // the v1 function itself, as a thread inside it would hold it
         string oldCopy = Runtime.GetModule("a").LoadedCopyPath!;
 
-        _bench.Build("a", 2, ModuleReloadTests.Module());
+        Bench.Build("a", 2, ModuleReloadTests.Module());
         Runtime.PerformCodeReload();
 
-        Assert.That(_bench.Call("a", "value", 10), Is.EqualTo(12), "calls through the slot reach v2");
+        Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(12), "calls through the slot reach v2");
         Assert.That(((delegate* unmanaged<long, long>)oldValue)(10), Is.EqualTo(11), "v1 is still mapped and runs");
         Assert.That((Retention.Epoch, worker.ObservedEpoch, Retention.RetainedImages, Retention.UnloadedImages, File.Exists(oldCopy)), Is.EqualTo((1L, 0L, 1, 0L, true)));
 
@@ -64,7 +54,7 @@ public sealed unsafe class ImageRetentionTests
     [Test]
     public void EachImageWaitsForEveryOnlineThreadAndOnlyForTheReloadsAfterItsLastReport()
     {
-        _bench.Build("a", 1, ModuleReloadTests.Module());
+        Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         using var first = RegisterOnAnotherThread("first");
         using var second = RegisterOnAnotherThread("second");
@@ -84,7 +74,7 @@ public sealed unsafe class ImageRetentionTests
     [Test]
     public void AnOfflineOrUnregisteredThreadHoldsNothingAndTheReloadingThreadCountsAsQuiescent()
     {
-        _bench.Build("a", 1, ModuleReloadTests.Module());
+        Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         using var self = Runtime.RegisterThread("reloader"); // this thread reloads: it is outside module code then
         var sleeper = RegisterOnAnotherThread("sleeper");
@@ -105,11 +95,10 @@ public sealed unsafe class ImageRetentionTests
     [Test]
     public void BeyondTheBoundTheOldestImagesAreUnloadedAndTheLaggingThreadIsNamed()
     {
-        _bench.Dispose();
-        _bench = new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 2, QuiescenceTimeout = TimeSpan.FromMilliseconds(100) });
+        ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 2, QuiescenceTimeout = TimeSpan.FromMilliseconds(100) }));
         var diagnostics = new List<string>();
         Runtime.Diagnostic += (_, e) => diagnostics.Add(e.Message);
-        _bench.Build("a", 1, ModuleReloadTests.Module());
+        Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         using var stuck = RegisterOnAnotherThread("stuck");
 
@@ -129,9 +118,8 @@ public sealed unsafe class ImageRetentionTests
     [Test]
     public void BeyondTheBoundAReloadWaitsForALaggingThreadThatThenReports()
     {
-        _bench.Dispose();
-        _bench = new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 1, QuiescenceTimeout = TimeSpan.FromSeconds(30) });
-        _bench.Build("a", 1, ModuleReloadTests.Module());
+        ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 1, QuiescenceTimeout = TimeSpan.FromSeconds(30) }));
+        Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         using var slow = RegisterOnAnotherThread("slow");
         Reload(2);
@@ -155,15 +143,15 @@ public sealed unsafe class ImageRetentionTests
     [Test]
     public void ARolledBackNewImageAndADroppedGlobalAlsoWaitForQuiescence()
     {
-        _bench.Build("a", 1, ModuleReloadTests.Module(datInit: """{ void* p; hcrRegisterGlobal(M, "extra", 8, NULL, &p); }"""));
+        Bench.Build("a", 1, ModuleReloadTests.Module(datInit: """{ void* p; hcrRegisterGlobal(M, "extra", 8, NULL, &p); }"""));
         Runtime.Start("a");
         using var worker = RegisterOnAnotherThread("worker");
 
         // v2 re-points "value" into itself in DatInit000, then fails in Init000: a caller may have entered v2 meanwhile.
-        _bench.Build("a", 2, ModuleReloadTests.Module(counterSize: 4));
+        Bench.Build("a", 2, ModuleReloadTests.Module(counterSize: 4));
         Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload());
         Assert.That((Retention.Epoch, Retention.RetainedImages, Retention.UnloadedImages), Is.EqualTo((1L, 1, 0L)));
-        Assert.That(_bench.Call("a", "value", 10), Is.EqualTo(11));
+        Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(11));
 
         Reload(3); // drops "extra" and replaces v1
         Assert.That((Retention.Epoch, Retention.RetainedImages, Retention.FreedBlocks), Is.EqualTo((2L, 2, 0L)));
@@ -175,7 +163,7 @@ public sealed unsafe class ImageRetentionTests
 
     private void Reload(int version)
     {
-        _bench.Build("a", version, ModuleReloadTests.Module());
+        Bench.Build("a", version, ModuleReloadTests.Module());
         Assert.That(Runtime.PerformCodeReload().Reloaded, Is.True);
     }
 

@@ -7,26 +7,16 @@ namespace HcrLab.Tests.Runtime;
 [TestFixture]
 [Category("Runtime")]
 [NonParallelizable]
-public sealed unsafe class ModuleReloadTests
+public sealed unsafe class ModuleReloadTests : WorkbenchFixture
 {
-    private ModuleWorkbench _bench = null!;
 
-    private HcrRuntime Runtime => _bench.Runtime;
-
-    [OneTimeSetUp]
-    public void RequireGcc() => ModuleWorkbench.RequireGcc();
-
-    [SetUp]
-    public void CreateBench() => _bench = new ModuleWorkbench();
-
-    [TearDown]
-    public void DisposeBench() => _bench.Dispose();
+    private HcrRuntime Runtime => Bench.Runtime;
 
     [Test]
     public void StartLoadsDependenciesFirstAndRunsThePassesInTheReferencesOrder()
     {
-        _bench.Build("b", 1, Module());
-        _bench.Build("a", 1, Module(imports: ["b"]));
+        Bench.Build("b", 1, Module());
+        Bench.Build("a", 1, Module(imports: ["b"]));
 
         var result = Runtime.Start("a");
 
@@ -37,11 +27,11 @@ public sealed unsafe class ModuleReloadTests
             "b.v1 DatInit000", "a.v1 DatInit000",
             "b.v1 Init000", "b.v1 top-level", "a.v1 Init000", "a.v1 top-level",
         }));
-        Assert.That((_bench.Call("a", "value", 10), _bench.Call("b", "value", 10)), Is.EqualTo((11L, 11L)));
-        Assert.That(_bench.ReadGlobal("a", "counter"), Is.EqualTo(100));
+        Assert.That((Bench.Call("a", "value", 10), Bench.Call("b", "value", 10)), Is.EqualTo((11L, 11L)));
+        Assert.That(Bench.ReadGlobal("a", "counter"), Is.EqualTo(100));
 
         var a = Runtime.GetModule("a");
-        Assert.That((a.Imports, a.SignatureHash, a.Generation, a.Path, a.HandlerCount), Is.EqualTo((new[] { "b" }, "a.v1", 0L, _bench.PathOf("a"), (1, 1))));
+        Assert.That((a.Imports, a.SignatureHash, a.Generation, a.Path, a.HandlerCount), Is.EqualTo((new[] { "b" }, "a.v1", 0L, Bench.PathOf("a"), (1, 1))));
         Assert.That(a.LoadedCopyPath, Does.StartWith(Runtime.CopyDirectory + "/a.g0.").And.EndWith(".so"));
         Assert.That(File.Exists(a.LoadedCopyPath), Is.True);
         Assert.That(Runtime.Modules.Select(m => m.Name), Is.EqualTo(new[] { "main", "a", "b" }));
@@ -50,8 +40,8 @@ public sealed unsafe class ModuleReloadTests
     [Test]
     public void ABodyChangeIsReloadedBehindTheSameSlotAndTheGlobalKeepsItsValue()
     {
-        _bench.Build("b", 1, Module());
-        _bench.Build("a", 1, Module(imports: ["b"]));
+        Bench.Build("b", 1, Module());
+        Bench.Build("a", 1, Module(imports: ["b"]));
         Runtime.Start("a");
         Runtime.AddEventHandler(isBefore: true, () => ModuleWorkbench.LogFromHost($"main before changed={Runtime.HasModuleChanged("a")}"));
         Runtime.AddEventHandler(isBefore: false, () => ModuleWorkbench.LogFromHost($"main after changed={Runtime.HasModuleChanged("a")}"));
@@ -59,7 +49,7 @@ public sealed unsafe class ModuleReloadTests
         string firstCopy = Runtime.GetModule("a").LoadedCopyPath!;
         ModuleWorkbench.TakeLog();
 
-        _bench.Build("a", 2, Module(imports: ["b"]));
+        Bench.Build("a", 2, Module(imports: ["b"]));
         Assert.That(Runtime.ReloadNeeded(), Is.True);
         var result = Runtime.PerformCodeReload();
 
@@ -75,7 +65,7 @@ public sealed unsafe class ModuleReloadTests
         }));
         Assert.That(Runtime.GetProc("a", "value"), Is.EqualTo(slot));
         Assert.That(((delegate* unmanaged<long, long>)slot)(10), Is.EqualTo(12));
-        Assert.That(_bench.ReadGlobal("a", "counter"), Is.EqualTo(100), "the v2 initializer (200) does not run for an existing global");
+        Assert.That(Bench.ReadGlobal("a", "counter"), Is.EqualTo(100), "the v2 initializer (200) does not run for an existing global");
         Assert.That((Runtime.Generation, Runtime.GetModule("a").Generation, Runtime.GetModule("b").Generation), Is.EqualTo((1L, 1L, 0L)));
         Assert.That(Runtime.HasModuleChanged("a"), Is.False);
         Assert.That(Runtime.ReloadNeeded(), Is.False);
@@ -88,14 +78,14 @@ public sealed unsafe class ModuleReloadTests
     [Test]
     public void AReloadWithNothingChangedDoesNothing()
     {
-        _bench.Build("a", 1, Module());
+        Bench.Build("a", 1, Module());
         Runtime.Start("a");
         ModuleWorkbench.TakeLog();
 
         Assert.That(Runtime.ReloadNeeded(), Is.False);
         Assert.That(Runtime.PerformCodeReload(), Is.EqualTo(ReloadResult.NoChange(0)).Using<ReloadResult>(SameResult));
 
-        File.SetLastWriteTimeUtc(_bench.PathOf("a"), DateTime.UtcNow.AddMinutes(1)); // touched, same bytes
+        File.SetLastWriteTimeUtc(Bench.PathOf("a"), DateTime.UtcNow.AddMinutes(1)); // touched, same bytes
         Assert.That(Runtime.ReloadNeeded(), Is.False);
         Assert.That(Runtime.PerformCodeReload().Reloaded, Is.False);
 
@@ -107,73 +97,73 @@ public sealed unsafe class ModuleReloadTests
     public void ARebuildWithinTheSameSecondIsSeen()
     {
         var stamp = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc); // a coarse, whole-second time stamp
-        File.SetLastWriteTimeUtc(_bench.Build("a", 1, Module()), stamp);
+        File.SetLastWriteTimeUtc(Bench.Build("a", 1, Module()), stamp);
         Runtime.Start("a");
-        long size = new FileInfo(_bench.PathOf("a")).Length;
+        long size = new FileInfo(Bench.PathOf("a")).Length;
 
-        File.SetLastWriteTimeUtc(_bench.Build("a", 2, Module()), stamp);
-        Assume.That(new FileInfo(_bench.PathOf("a")).Length, Is.EqualTo(size), "v1 and v2 differ only in a constant");
+        File.SetLastWriteTimeUtc(Bench.Build("a", 2, Module()), stamp);
+        Assume.That(new FileInfo(Bench.PathOf("a")).Length, Is.EqualTo(size), "v1 and v2 differ only in a constant");
 
         Assert.That(Runtime.ReloadNeeded(), Is.True);
         Assert.That(Runtime.PerformCodeReload().Reloaded, Is.True);
-        Assert.That(_bench.Call("a", "value", 10), Is.EqualTo(12));
+        Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(12));
     }
 
     [Test]
     public void ACorruptNewVersionIsRefusedAndTheOldCodeKeepsRunning()
     {
-        _bench.Build("b", 1, Module());
-        _bench.Build("a", 1, Module(imports: ["b"]));
+        Bench.Build("b", 1, Module());
+        Bench.Build("a", 1, Module(imports: ["b"]));
         Runtime.Start("a");
         string liveCopy = Runtime.GetModule("a").LoadedCopyPath!;
         ModuleWorkbench.TakeLog();
 
-        _bench.Corrupt("a");
+        Bench.Corrupt("a");
         Assert.That(Runtime.ReloadNeeded(), Is.True);
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload())!;
 
-        Assert.That((error.Module, error.Path, error.Stage), Is.EqualTo(("a", _bench.PathOf("a"), ModuleLoadStage.Format)));
+        Assert.That((error.Module, error.Path, error.Stage), Is.EqualTo(("a", Bench.PathOf("a"), ModuleLoadStage.Format)));
         Assert.That(error.Message, Is.EqualTo(
-            $"module 'a' ({_bench.PathOf("a")}): not a loadable x86-64 ELF shared library: the file does not start with the ELF magic bytes (7F 45 4C 46)"));
+            $"module 'a' ({Bench.PathOf("a")}): not a loadable x86-64 ELF shared library: the file does not start with the ELF magic bytes (7F 45 4C 46)"));
         Assert.That(ModuleWorkbench.TakeLog(), Is.EqualTo(new[]
         {
             "b.v1 before changed=0", "a.v1 before changed=1",
             "b.v1 after changed=0", "a.v1 after changed=1", // the old code's after handlers pair its before handlers
         }));
-        Assert.That(_bench.Call("a", "value", 10), Is.EqualTo(11), "the old code still runs");
+        Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(11), "the old code still runs");
         Assert.That((Runtime.Generation, Runtime.GetModule("a").LoadedCopyPath), Is.EqualTo((0L, liveCopy)));
         Assert.That(Directory.GetFiles(Runtime.CopyDirectory).Length, Is.EqualTo(2), "only the live copies of a and b");
 
-        _bench.Build("a", 2, Module(imports: ["b"]));
+        Bench.Build("a", 2, Module(imports: ["b"]));
         Assert.That(Runtime.PerformCodeReload().Generation, Is.EqualTo(1));
-        Assert.That(_bench.Call("a", "value", 10), Is.EqualTo(12));
+        Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(12));
     }
 
     [Test]
     public void ANewVersionLackingAnExportIsRefused()
     {
-        _bench.Build("a", 1, Module());
+        Bench.Build("a", 1, Module());
         Runtime.Start("a");
 
-        _bench.Build("a", 2, Module(withInit000: false));
+        Bench.Build("a", 2, Module(withInit000: false));
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload())!;
 
         Assert.That((error.Module, error.Stage), Is.EqualTo(("a", ModuleLoadStage.MissingExport)));
         Assert.That(error.Cause, Is.EqualTo("Init000 (a module must export HcrInit000, DatInit000, Init000, HcrGetImportedModules, HcrGetSigHash)"));
-        Assert.That(_bench.Call("a", "value", 10), Is.EqualTo(11));
+        Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(11));
     }
 
     [Test]
     public void AnInitRefusedMidwayIsUndoneSlotsIncluded()
     {
-        _bench.Build("a", 1, Module());
+        Bench.Build("a", 1, Module());
         Runtime.Start("a");
         nint slot = Runtime.GetProc("a", "value");
         int slotsInUse = Runtime.Table.InUse;
         ModuleWorkbench.TakeLog();
 
         // v2's DatInit000 re-points "value" and adds "fresh"; its Init000 then registers "counter" with another size.
-        _bench.Build("a", 2, Module(counterSize: 4, datInit: """hcrRegisterProc(M, "fresh", (void*)value_actual);"""));
+        Bench.Build("a", 2, Module(counterSize: 4, datInit: """hcrRegisterProc(M, "fresh", (void*)value_actual);"""));
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload())!;
 
         Assert.That((error.Module, error.Stage), Is.EqualTo(("a", ModuleLoadStage.Init)));
@@ -193,34 +183,34 @@ public sealed unsafe class ModuleReloadTests
     [Test]
     public void ARemovedProcsSlotReportsABadCallAndIsReused()
     {
-        _bench.Build("a", 1, Module(datInit: """hcrRegisterProc(M, "old", (void*)value_actual);"""));
+        Bench.Build("a", 1, Module(datInit: """hcrRegisterProc(M, "old", (void*)value_actual);"""));
         Runtime.Start("a");
         nint old = Runtime.GetProc("a", "old");
 
-        _bench.Build("a", 2, Module());
+        Bench.Build("a", 2, Module());
         Runtime.PerformCodeReload();
 
         Assert.Throws<UnknownSymbolException>(() => Runtime.GetProc("a", "old"));
         Assert.That(((delegate* unmanaged<long, long>)old)(10), Is.Zero);
         Assert.That((Runtime.Table.BadCallCount, Runtime.Table.LastBadCall!.Module, Runtime.Table.LastBadCall.Name), Is.EqualTo((1L, "a", "old")));
 
-        _bench.Build("a", 3, Module(datInit: """hcrRegisterProc(M, "newer", (void*)value_actual);"""));
+        Bench.Build("a", 3, Module(datInit: """hcrRegisterProc(M, "newer", (void*)value_actual);"""));
         Runtime.PerformCodeReload();
         Assert.That(Runtime.GetProc("a", "newer"), Is.EqualTo(old), "the released slot is reused");
-        Assert.That(_bench.Call("a", "newer", 10), Is.EqualTo(13));
+        Assert.That(Bench.Call("a", "newer", 10), Is.EqualTo(13));
     }
 
     [Test]
     public void ModulesNoLongerReachableAreUnloadedWithTheirGlobals()
     {
-        _bench.Build("b", 1, Module());
-        _bench.Build("a", 1, Module(imports: ["b"]));
+        Bench.Build("b", 1, Module());
+        Bench.Build("a", 1, Module(imports: ["b"]));
         Runtime.Start("a");
         nint bValue = Runtime.GetProc("b", "value");
         string bCopy = Runtime.GetModule("b").LoadedCopyPath!;
         ModuleWorkbench.TakeLog();
 
-        _bench.Build("a", 2, Module());
+        Bench.Build("a", 2, Module());
         var result = Runtime.PerformCodeReload();
 
         Assert.That(result.ToString(), Is.EqualTo("generation 1: loaded [a], unloaded [b]"));
@@ -237,33 +227,33 @@ public sealed unsafe class ModuleReloadTests
     [Test]
     public void ANewImportsTopLevelCodeRunsExactlyOnce()
     {
-        _bench.Build("c", 1, Module());
-        _bench.Build("a", 1, Module());
+        Bench.Build("c", 1, Module());
+        Bench.Build("a", 1, Module());
         Runtime.Start("a");
         ModuleWorkbench.TakeLog();
 
-        _bench.Build("a", 2, Module(imports: ["c"]));
+        Bench.Build("a", 2, Module(imports: ["c"]));
         Runtime.PerformCodeReload();
         Assert.That(ModuleWorkbench.TakeLog().Where(line => line.Contains("top-level", StringComparison.Ordinal)), Is.EqualTo(new[] { "c.v1 top-level" }));
 
-        _bench.Build("a", 3, Module(imports: ["c"]));
+        Bench.Build("a", 3, Module(imports: ["c"]));
         Runtime.PerformCodeReload();
         Assert.That(ModuleWorkbench.TakeLog().Where(line => line.Contains("top-level", StringComparison.Ordinal)), Is.Empty);
-        Assert.That(_bench.ReadGlobal("c", "counter"), Is.EqualTo(100));
+        Assert.That(Bench.ReadGlobal("c", "counter"), Is.EqualTo(100));
     }
 
     [Test]
     public void AFailedStartLeavesNothingLoadedAndCanBeRetried()
     {
-        _bench.Build("a", 1, Module(imports: ["nope"]));
+        Bench.Build("a", 1, Module(imports: ["nope"]));
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.Start("a"))!;
 
-        Assert.That(error.Message, Is.EqualTo($"module 'nope' ({_bench.PathOf("nope")}): cannot copy the library: the file does not exist"));
+        Assert.That(error.Message, Is.EqualTo($"module 'nope' ({Bench.PathOf("nope")}): cannot copy the library: the file does not exist"));
         Assert.That(Runtime.Modules.Select(m => m.Name), Is.EqualTo(new[] { "main" }));
         Assert.That(Directory.GetFiles(Runtime.CopyDirectory), Is.Empty);
         Assert.That(Runtime.Table.InUse, Is.EqualTo(1), "only the host's own proc");
 
-        _bench.Build("nope", 1, Module());
+        Bench.Build("nope", 1, Module());
         ModuleWorkbench.TakeLog();
         Assert.That(Runtime.Start("a").LoadedModules, Is.EqualTo(new[] { "nope", "a" }));
     }
@@ -271,9 +261,8 @@ public sealed unsafe class ModuleReloadTests
     [Test]
     public void AFullJumpTableDuringInitFailsTheLoadInsteadOfTheProcess()
     {
-        _bench.Dispose();
-        _bench = new ModuleWorkbench(jumpTableCapacity: 2); // the host's log proc and a's value; "extra" finds no slot
-        _bench.Build("a", 1, Module(datInit: """hcrRegisterProc(M, "extra", (void*)value_actual);"""));
+        ReplaceBench(() => new ModuleWorkbench(jumpTableCapacity: 2)); // the host's log proc and a's value; "extra" finds no slot
+        Bench.Build("a", 1, Module(datInit: """hcrRegisterProc(M, "extra", (void*)value_actual);"""));
 
         var error = Assert.Throws<ModuleLoadException>(() => Runtime.Start("a"))!;
 
@@ -286,10 +275,10 @@ public sealed unsafe class ModuleReloadTests
     [Test]
     public void HasModuleChangedAcceptsASignatureHash()
     {
-        _bench.Build("a", 1, Module());
+        Bench.Build("a", 1, Module());
         Runtime.Start("a");
         Assert.That(Runtime.HasModuleChanged("a.v1"), Is.False);
-        _bench.Build("a", 2, Module());
+        Bench.Build("a", 2, Module());
         Assert.That(Runtime.HasModuleChanged("a.v1"), Is.True);
         Assert.Throws<UnknownModuleException>(() => Runtime.HasModuleChanged("no-such-hash"));
     }
