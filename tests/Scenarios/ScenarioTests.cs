@@ -49,6 +49,43 @@ public sealed class ScenarioTests
     }
 
     [Test]
+    public void ANewVersionThatCrashesInItsInitIsAFailureWithTheOutputSoFar()
+    {
+        // What a host sees when new code faults during a reload: the old code's before handler ran, then the new
+        // version's top-level code (in Init000) wrote through NULL and the process died mid-reload.
+        string root = Scratch(("init-crash", "a.v1.c", """
+            #include "hcr.h"
+            HCR_PROC(int64_t, value, (int64_t x)) { return x + 1; }
+            HCR_BEFORE_RELOAD { printf("a.v1 before\n"); }
+            """), ("init-crash", "a.v2.c", """
+            #include "hcr.h"
+            HCR_PROC(int64_t, value, (int64_t x)) { return x + 2; }
+            HCR_TOP_LEVEL(boom)
+            {
+                printf("a.v2 init about to crash\n");
+                *(volatile int*)0 = 1;
+            }
+            """), ("init-crash", "steps.hcr", """
+            use a v1
+            start a
+            call a value 1 -> 2
+            use a v2
+            reload -> error a
+            call a value 1 -> 2
+            """));
+
+        var result = new ScenarioRunner(root).Run(Path.Combine(root, "init-crash"));
+
+        Assert.That(result.Passed, Is.False);
+        Assert.That(result.Failure, Is.EqualTo("the host died (exit code 139, SIGSEGV) during step 5, init-crash/steps.hcr:5: reload -> error a"));
+        Assert.That(result.ActualTranscript, Is.EqualTo(new[]
+        {
+            "use a v1", "start a", "call a value 1 -> 2", "use a v2", "reload -> error a", "> a.v1 before", "> a.v2 init about to crash",
+            "!! the host died (exit code 139, SIGSEGV) during step 5, init-crash/steps.hcr:5: reload -> error a",
+        }));
+    }
+
+    [Test]
     public void ACrashIsAFailureWithTheOutputSoFar()
     {
         string root = Scratch(("crash", "a.v1.c", """
