@@ -46,7 +46,7 @@ public sealed unsafe partial class HcrRuntime
             _reloading = true;
             try
             {
-                var transaction = RunTransaction(isReload: false);
+                var transaction = RunTransaction(changed: null);
                 _started = true;
                 var unloaded = UnloadUnreachable(transaction.Visited);
                 return new ReloadResult(true, _generation, [.. transaction.Loaded.Select(m => m.Name)], unloaded);
@@ -150,7 +150,9 @@ public sealed unsafe partial class HcrRuntime
                 throw new InvalidOperationException("a reload is already running (a handler or an init function asked for another)");
             }
 
-            if (!_modules.Values.Any(IsChangedOnDisk))
+            // Each module's file is checked once per reload: the walk below reloads exactly these.
+            var changed = _modules.Values.Where(IsChangedOnDisk).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+            if (changed.Count == 0)
             {
                 return ReloadResult.NoChange(_generation);
             }
@@ -164,7 +166,7 @@ public sealed unsafe partial class HcrRuntime
                 Transaction transaction;
                 try
                 {
-                    transaction = RunTransaction(isReload: true);
+                    transaction = RunTransaction(changed);
                 }
                 catch
                 {
@@ -197,13 +199,14 @@ public sealed unsafe partial class HcrRuntime
     private bool IsChangedOnDisk(ModuleDescriptor module) =>
         module.Library is { } library && library.Fingerprint.DiffersFrom(library.OriginalPath);
 
-    private Transaction RunTransaction(bool isReload)
+    /// <param name="changed">For a reload, the modules whose files changed; null for a start.</param>
+    private Transaction RunTransaction(HashSet<string>? changed)
     {
         var transaction = new Transaction();
         _transaction = transaction;
         try
         {
-            Discover(_root.Imports, transaction, isReload);
+            Discover(_root.Imports, transaction, changed);
             RebuildHashIndex();
             Initialise(transaction);
             Commit(transaction);
@@ -223,7 +226,7 @@ public sealed unsafe partial class HcrRuntime
     }
 
     /// <summary>Depth-first in import order, dependencies first; each module once; unchanged modules are walked, not reloaded.</summary>
-    private void Discover(IReadOnlyList<string> imports, Transaction transaction, bool isReload)
+    private void Discover(IReadOnlyList<string> imports, Transaction transaction, HashSet<string>? changed)
     {
         foreach (string name in imports)
         {
@@ -232,15 +235,15 @@ public sealed unsafe partial class HcrRuntime
                 continue;
             }
 
-            if (_modules.TryGetValue(name, out var existing) && existing.IsLoaded && !(isReload && IsChangedOnDisk(existing)))
+            if (_modules.TryGetValue(name, out var existing) && existing.IsLoaded && !(changed?.Contains(name) ?? false))
             {
-                Discover(existing.Imports, transaction, isReload);
+                Discover(existing.Imports, transaction, changed);
                 transaction.Order.Add(existing);
                 continue;
             }
 
             var module = Load(name, transaction);
-            Discover(module.Imports, transaction, isReload);
+            Discover(module.Imports, transaction, changed);
             transaction.Order.Add(module);
             transaction.Loaded.Add(module);
         }

@@ -25,6 +25,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ModuleDescriptor> _modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModuleDescriptor>.AlternateLookup<ReadOnlySpan<char>> _modulesByName;
     private readonly Dictionary<string, string> _moduleByHash = new(StringComparer.Ordinal);
     private ModuleDescriptor _root;
     private readonly string _copyDirectory;
@@ -48,6 +49,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
         Retention = new ImageRetention(options.MaxRetainedGenerations, options.QuiescenceTimeout, message => Report(message, failsLoad: false));
+        _modulesByName = _modules.GetAlternateLookup<ReadOnlySpan<char>>();
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
         _currentModule = _root.Name;
@@ -236,11 +238,21 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public nint RegisterProc(string module, string name, nint target)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(module);
+        return RegisterProc(module, name, name, target);
+    }
+
+    /// <summary>
+    /// <see cref="RegisterProc(string, string, nint)"/> for names the C ABI decoded into buffers: the name becomes a
+    /// string only when the proc is new (<paramref name="nameText"/>, when the caller has it already).
+    /// </summary>
+    internal nint RegisterProc(ReadOnlySpan<char> module, ReadOnlySpan<char> name, string? nameText, nint target)
+    {
         lock (_lock)
         {
             ThrowIfDisposed();
             var descriptor = ModuleOrThrow(module);
-            if (descriptor.ProcTable.TryGetValue(name, out var proc))
+            if (descriptor.ProcsByName.TryGetValue(name, out var proc))
             {
                 _transaction?.OnUndo(UndoRepoint(proc));
                 Table.Repoint(proc.Slot, target);
@@ -249,8 +261,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             }
             else
             {
-                proc = new ProcSymbol(module, name, Table.Allocate(target), target, _generation);
-                descriptor.ProcTable.Add(name, proc);
+                proc = new ProcSymbol(descriptor.Name, nameText ?? name.ToString(), Table.Allocate(target), target, _generation);
+                descriptor.ProcTable.Add(proc.Name, proc);
                 _transaction?.OnUndo(UndoAddProc(descriptor, proc));
             }
 
@@ -295,11 +307,18 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
     public ProcSymbol GetProcSymbol(string module, string name)
     {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(name);
+        return GetProcSymbol(module.AsSpan(), name.AsSpan());
+    }
+
+    internal ProcSymbol GetProcSymbol(ReadOnlySpan<char> module, ReadOnlySpan<char> name)
+    {
         lock (_lock)
         {
-            return ModuleOrThrow(module).ProcTable.TryGetValue(name, out var proc)
+            return ModuleOrThrow(module).ProcsByName.TryGetValue(name, out var proc)
                 ? proc
-                : throw new UnknownSymbolException(SymbolKind.Proc, module, name);
+                : throw new UnknownSymbolException(SymbolKind.Proc, module.ToString(), name.ToString());
         }
     }
 
@@ -316,15 +335,25 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public GlobalRegistration RegisterGlobal(string module, string name, ulong size, nint gcMarker = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(module);
+        return RegisterGlobal(module, name, name, size, gcMarker);
+    }
+
+    /// <summary>
+    /// <see cref="RegisterGlobal(string, string, ulong, nint)"/> for names the C ABI decoded into buffers: the name
+    /// becomes a string only when the global is new.
+    /// </summary>
+    internal GlobalRegistration RegisterGlobal(ReadOnlySpan<char> module, ReadOnlySpan<char> name, string? nameText, ulong size, nint gcMarker)
+    {
         lock (_lock)
         {
             ThrowIfDisposed();
             var descriptor = ModuleOrThrow(module);
-            if (descriptor.GlobalTable.TryGetValue(name, out var global))
+            if (descriptor.GlobalsByName.TryGetValue(name, out var global))
             {
                 if (global.Size != size)
                 {
-                    throw new GlobalSizeMismatchException(module, name, global.Size, size);
+                    throw new GlobalSizeMismatchException(descriptor.Name, global.Name, global.Size, size);
                 }
 
                 _transaction?.OnUndo(UndoReregisterGlobal(global));
@@ -333,9 +362,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 return new GlobalRegistration(global.Address, IsNew: false);
             }
 
+            nameText ??= name.ToString();
             if (size > Options.MaxGlobalSize)
             {
-                throw new GlobalTooLargeException(module, name, size, Options.MaxGlobalSize);
+                throw new GlobalTooLargeException(descriptor.Name, nameText, size, Options.MaxGlobalSize);
             }
 
             nint address;
@@ -345,12 +375,12 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             }
             catch (OutOfMemoryException e)
             {
-                throw new GlobalTooLargeException(module, name, size, Options.MaxGlobalSize, e);
+                throw new GlobalTooLargeException(descriptor.Name, nameText, size, Options.MaxGlobalSize, e);
             }
 
             NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
-            global = new GlobalSymbol(module, name, address, size, gcMarker, _generation);
-            descriptor.GlobalTable.Add(name, global);
+            global = new GlobalSymbol(descriptor.Name, nameText, address, size, gcMarker, _generation);
+            descriptor.GlobalTable.Add(nameText, global);
             var transaction = _transaction;
             transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
             return new GlobalRegistration(address, IsNew: true);
@@ -392,11 +422,18 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <exception cref="UnknownSymbolException">The module has no global of that name.</exception>
     public GlobalSymbol GetGlobalSymbol(string module, string name)
     {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(name);
+        return GetGlobalSymbol(module.AsSpan(), name.AsSpan());
+    }
+
+    internal GlobalSymbol GetGlobalSymbol(ReadOnlySpan<char> module, ReadOnlySpan<char> name)
+    {
         lock (_lock)
         {
-            return ModuleOrThrow(module).GlobalTable.TryGetValue(name, out var global)
+            return ModuleOrThrow(module).GlobalsByName.TryGetValue(name, out var global)
                 ? global
-                : throw new UnknownSymbolException(SymbolKind.Global, module, name);
+                : throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
         }
     }
 
@@ -539,6 +576,9 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(module);
         return _modules.TryGetValue(module, out var descriptor) ? descriptor : throw new UnknownModuleException(module);
     }
+
+    private ModuleDescriptor ModuleOrThrow(ReadOnlySpan<char> module) =>
+        _modulesByName.TryGetValue(module, out var descriptor) ? descriptor : throw new UnknownModuleException(module.ToString());
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 

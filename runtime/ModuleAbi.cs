@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace HcrLab.Runtime;
 
@@ -29,8 +30,17 @@ namespace HcrLab.Runtime;
 /// takes a C string (a signature hash or a module name), not a Nim string; a global registered again with another
 /// size is refused (<c>*out</c> = NULL, false) instead of silently keeping the old block.
 /// </summary>
+// The name buffers are stackalloc'd on every call and only read where the decoder wrote: zeroing 1 KB per call first
+// was a fifth of a lookup.
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static unsafe class ModuleAbi
 {
+    /// <summary>
+    /// Names up to this many UTF-8 bytes are decoded into a stack buffer (a byte never decodes to more than one UTF-16
+    /// unit), so a registration or lookup makes a string only for a new symbol; longer names are decoded to a string.
+    /// </summary>
+    private const int StackNameBytes = 256;
+
     private static readonly Dictionary<string, nint> EntryPoints = new(StringComparer.Ordinal)
     {
         ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProcEntry,
@@ -78,7 +88,9 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            if (Runtime("hcrRegisterProc") is not { } runtime || !ReadNames(module, name, "hcrRegisterProc", out string m, out string n))
+            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
+            if (Runtime("hcrRegisterProc") is not { } runtime
+                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrRegisterProc", out var m, out var n))
             {
                 return 0;
             }
@@ -89,7 +101,7 @@ internal static unsafe class ModuleAbi
                 return 0;
             }
 
-            return runtime.RegisterProc(m, n, fn);
+            return runtime.RegisterProc(m, n, nameText: null, fn);
         }
         catch (Exception e)
         {
@@ -101,7 +113,9 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            if (Runtime("hcrGetProc") is not { } runtime || !ReadNames(module, name, "hcrGetProc", out string m, out string n))
+            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
+            if (Runtime("hcrGetProc") is not { } runtime
+                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrGetProc", out var m, out var n))
             {
                 return 0;
             }
@@ -131,7 +145,9 @@ internal static unsafe class ModuleAbi
                 *output = 0;
             }
 
-            if (Runtime("hcrRegisterGlobal") is not { } runtime || !ReadNames(module, name, "hcrRegisterGlobal", out string m, out string n))
+            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
+            if (Runtime("hcrRegisterGlobal") is not { } runtime
+                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrRegisterGlobal", out var m, out var n))
             {
                 return 0;
             }
@@ -142,7 +158,7 @@ internal static unsafe class ModuleAbi
                 return 0;
             }
 
-            var registration = runtime.RegisterGlobal(m, n, size, gcMarker);
+            var registration = runtime.RegisterGlobal(m, n, nameText: null, size, gcMarker);
             *output = registration.Address;
             return registration.IsNew ? (byte)1 : (byte)0;
         }
@@ -157,7 +173,9 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            if (Runtime("hcrGetGlobal") is not { } runtime || !ReadNames(module, name, "hcrGetGlobal", out string m, out string n))
+            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
+            if (Runtime("hcrGetGlobal") is not { } runtime
+                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrGetGlobal", out var m, out var n))
             {
                 return 0;
             }
@@ -399,10 +417,12 @@ internal static unsafe class ModuleAbi
         return runtime;
     }
 
-    private static bool ReadNames(byte* module, byte* name, string function, out string moduleText, out string nameText)
+    /// <summary>Decodes both names as <see cref="Utf8(byte*)"/> would, into the buffers when they fit.</summary>
+    private static bool ReadNames(byte* module, byte* name, Span<char> moduleBuffer, Span<char> nameBuffer, string function,
+        out ReadOnlySpan<char> moduleText, out ReadOnlySpan<char> nameText)
     {
-        moduleText = Utf8(module) ?? "";
-        nameText = Utf8(name) ?? "";
+        moduleText = Utf8(module, moduleBuffer);
+        nameText = Utf8(name, nameBuffer);
         if (moduleText.Length > 0 && nameText.Length > 0)
         {
             return true;
@@ -413,6 +433,21 @@ internal static unsafe class ModuleAbi
     }
 
     private static string? Utf8(byte* text) => Marshal.PtrToStringUTF8((nint)text);
+
+    /// <summary>
+    /// A C string decoded like <see cref="Marshal.PtrToStringUTF8(nint)"/> (invalid bytes become U+FFFD, NULL is empty),
+    /// into <paramref name="buffer"/> when it fits, else into a new string.
+    /// </summary>
+    private static ReadOnlySpan<char> Utf8(byte* text, Span<char> buffer)
+    {
+        if (text == null)
+        {
+            return default;
+        }
+
+        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
+        return bytes.Length <= buffer.Length ? buffer[..Encoding.UTF8.GetChars(bytes, buffer)] : Encoding.UTF8.GetString(bytes);
+    }
 
     private static void Refuse(string message, bool failsLoad)
     {

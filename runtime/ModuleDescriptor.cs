@@ -13,6 +13,8 @@ public sealed class ModuleDescriptor
         Name = name;
         IsRoot = isRoot;
         _runtimeLock = runtimeLock;
+        ProcsByName = ProcTable.GetAlternateLookup<ReadOnlySpan<char>>();
+        GlobalsByName = GlobalTable.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The key the module is known by: the string imports list it under and its code registers symbols under.</summary>
@@ -55,6 +57,12 @@ public sealed class ModuleDescriptor
     internal Dictionary<string, ProcSymbol> ProcTable { get; } = new(StringComparer.Ordinal);
 
     internal Dictionary<string, GlobalSymbol> GlobalTable { get; } = new(StringComparer.Ordinal);
+
+    /// <summary><see cref="ProcTable"/> looked up by a name decoded into a buffer, so a C ABI call makes no string.</summary>
+    internal Dictionary<string, ProcSymbol>.AlternateLookup<ReadOnlySpan<char>> ProcsByName { get; }
+
+    /// <summary><see cref="GlobalTable"/> looked up by a name decoded into a buffer.</summary>
+    internal Dictionary<string, GlobalSymbol>.AlternateLookup<ReadOnlySpan<char>> GlobalsByName { get; }
 
     internal List<EventHandlerEntry> Handlers { get; set; } = [];
 

@@ -141,7 +141,7 @@ internal sealed unsafe class ModuleLibrary
     {
         var getImports = (delegate* unmanaged<byte**>)Native.Dlsym(_handle, "HcrGetImportedModules");
         var getHash = (delegate* unmanaged<byte*>)Native.Dlsym(_handle, "HcrGetSigHash");
-        var readable = ReadableRanges();
+        var memory = new ModuleMemoryReader();
 
         byte** list = getImports();
         if (list == null)
@@ -159,18 +159,19 @@ internal sealed unsafe class ModuleLibrary
                     $"HcrGetImportedModules has more than {MaxImports} entries (is the list missing its terminating empty string?)");
             }
 
-            if (!IsReadable(readable, (ulong)(list + i), (ulong)sizeof(byte*)))
+            byte* entry;
+            if (memory.Copy((ulong)(list + i), new Span<byte>(&entry, sizeof(byte*))) != sizeof(byte*))
             {
                 throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
                     $"HcrGetImportedModules returned a list whose entry {i} (at 0x{(ulong)(list + i):x}) is not in readable memory");
             }
 
-            if (list[i] == null)
+            if (entry == null)
             {
                 break;
             }
 
-            string import = Utf8(readable, list[i], $"import {i}");
+            string import = Utf8(memory, entry, $"import {i}");
             if (import.Length == 0)
             {
                 break;
@@ -186,33 +187,32 @@ internal sealed unsafe class ModuleLibrary
         }
 
         Imports = imports;
-        SignatureHash = Utf8(readable, hash, "the signature hash");
+        SignatureHash = Utf8(memory, hash, "the signature hash");
     }
 
     /// <summary>
     /// A C string from the module. A module name is a file name and a key: bytes that are not UTF-8 would silently
     /// become U+FFFD and name another module, so they are an error.
     /// </summary>
-    private string Utf8(List<(ulong Start, ulong End)> readable, byte* text, string what)
+    private string Utf8(ModuleMemoryReader memory, byte* text, string what)
     {
         ulong address = (ulong)text;
-        var range = readable.FirstOrDefault(r => address >= r.Start && address < r.End);
-        if (range.End == 0)
+        var (bytes, readable, terminated) = memory.ReadCString(address, MaxNameBytes);
+        if (readable == 0)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, $"{what} points at 0x{address:x}, which is not readable memory");
         }
 
-        var bytes = new ReadOnlySpan<byte>(text, (int)Math.Min(range.End - address, MaxNameBytes));
-        int length = bytes.IndexOf((byte)0);
-        if (length < 0)
+        if (!terminated)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
-                $"{what} has no terminating NUL within {bytes.Length} readable bytes");
+                $"{what} has no terminating NUL within {readable} readable bytes");
         }
 
+        int length = bytes.Length;
         try
         {
-            return StrictUtf8.GetString(bytes[..length]);
+            return StrictUtf8.GetString(bytes);
         }
         catch (System.Text.DecoderFallbackException)
         {
@@ -220,28 +220,6 @@ internal sealed unsafe class ModuleLibrary
                 $"{what} is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(length, 32)])}{(length > 32 ? "..." : "")})");
         }
     }
-
-    /// <summary>The process's readable address ranges, adjacent mappings merged.</summary>
-    private static List<(ulong Start, ulong End)> ReadableRanges()
-    {
-        var ranges = new List<(ulong Start, ulong End)>();
-        foreach (var mapping in ProcessMemoryMap.Read().Where(m => m.IsReadable))
-        {
-            if (ranges.Count > 0 && ranges[^1].End == mapping.Start)
-            {
-                ranges[^1] = (ranges[^1].Start, mapping.End);
-            }
-            else
-            {
-                ranges.Add((mapping.Start, mapping.End));
-            }
-        }
-
-        return ranges;
-    }
-
-    private static bool IsReadable(List<(ulong Start, ulong End)> readable, ulong address, ulong length) =>
-        readable.Any(r => address >= r.Start && address <= r.End && length <= r.End - address);
 
     private static void TryDelete(string path)
     {

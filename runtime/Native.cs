@@ -58,6 +58,20 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(nint address, nuint length);
 
+    /// <summary>One address range for <see cref="ProcessVmReadv"/>: <c>struct iovec</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVector
+    {
+        public nint Base;
+        public nuint Length;
+    }
+
+    public const int Efault = 14;
+
+    /// <summary>Copies from this or another process's memory through the kernel: an unreadable range is EFAULT, not a fault.</summary>
+    [LibraryImport(Libc, EntryPoint = "process_vm_readv", SetLastError = true)]
+    public static unsafe partial nint ProcessVmReadv(int pid, IoVector* local, nuint localCount, IoVector* remote, nuint remoteCount, nuint flags);
+
     [LibraryImport(Libc, EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint Dlopen(string path, int flags);
 

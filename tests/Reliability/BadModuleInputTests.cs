@@ -100,6 +100,80 @@ public sealed unsafe class BadModuleInputTests
         }
     }
 
+    /// <summary>
+    /// Metadata pointers into unreadable memory are typed errors, with the exact extent of the readable bytes: the
+    /// runtime reads them through the kernel (process_vm_readv), which must agree with what /proc/self/maps says.
+    /// </summary>
+    [TestCase("list-unreadable", "HcrGetImportedModules returned a list whose entry 0 (at 0x10) is not in readable memory")]
+    [TestCase("entry-unreadable", "import 0 points at 0x20, which is not readable memory")]
+    [TestCase("second-entry-unreadable", "HcrGetImportedModules returned a list whose entry 1 (at PAGE_END) is not in readable memory")]
+    [TestCase("hash-unterminated", "the signature hash has no terminating NUL within 10 readable bytes")]
+    [TestCase("hash-across-pages", "")]
+    public void MetadataPointersIntoUnreadableMemoryAreTypedErrors(string kind, string cause)
+    {
+        // Two pages: the first readable, the second PROT_NONE, so a read running off the first must stop at its end.
+        string source = $$"""
+            #include <sys/mman.h>
+            #include <string.h>
+            void DatInit000(void) { }
+            void Init000(void) { }
+            static char* two_pages(void) {
+                static char* p;
+                if (!p) {
+                    p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                    memset(p, 'x', 4096);
+                    mprotect(p + 4096, 4096, PROT_NONE);
+                }
+                return p;
+            }
+            const char** HcrGetImportedModules(void) {
+                static const char* none[] = { "" };
+                const char* kind = "{{kind}}";
+                if (!strcmp(kind, "list-unreadable")) return (const char**)16;
+                if (!strcmp(kind, "entry-unreadable")) { static const char* bad[] = { (const char*)32, "" }; return bad; }
+                if (!strcmp(kind, "second-entry-unreadable")) {
+                    const char** list = (const char**)(two_pages() + 4096 - sizeof(char*));
+                    *list = "b";  /* entry 0 is the page's last word; entry 1 is in the PROT_NONE page */
+                    return list;
+                }
+                return none;
+            }
+            const char* HcrGetSigHash(void) {
+                const char* kind = "{{kind}}";
+                if (!strcmp(kind, "hash-unterminated")) return two_pages() + 4096 - 10;
+                if (!strcmp(kind, "hash-across-pages")) {
+                    static char* text;
+                    if (!text) {
+                        text = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                        memset(text, 'h', 5000);
+                        text[5000] = 0;
+                    }
+                    return text + 4000;
+                }
+                return "hash";
+            }
+            """;
+        _bench.Build("b", 1, ModuleReloadTests.Module());
+        string path = _bench.Build("a", 1, source);
+        if (cause.Length == 0)
+        {
+            Runtime.Start("a");
+            Assert.That(Runtime.GetModule("a").SignatureHash, Is.EqualTo(new string('h', 1000)), "a string that crosses a page boundary is read whole");
+            return;
+        }
+
+        var error = Assert.Throws<ModuleLoadException>(() => Runtime.Start("a"))!;
+        Assert.That((error.Module, error.Stage), Is.EqualTo(("a", ModuleLoadStage.Metadata)), path);
+        if (cause.Contains("PAGE_END", StringComparison.Ordinal))
+        {
+            Assert.That(error.Cause, Does.Match(@"^HcrGetImportedModules returned a list whose entry 1 \(at 0x[0-9a-f]+000\) is not in readable memory$"));
+        }
+        else
+        {
+            Assert.That(error.Cause, Is.EqualTo(cause));
+        }
+    }
+
     [Test]
     public void GlobalsOfSizeZeroAreRealAndAbsurdSizesAreRefused()
     {

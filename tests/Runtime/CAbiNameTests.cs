@@ -1,0 +1,227 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using HcrLab.Runtime;
+using NUnit.Framework;
+
+namespace HcrLab.Tests.Runtime;
+
+/// <summary>
+/// How the C ABI finds a symbol from the bytes a module passes: names decoded into a stack buffer or, when long, into a
+/// string; non-ASCII and invalid UTF-8 decoded as before (invalid bytes become U+FFFD); no allocation for a known name;
+/// and a name registered while another thread looks it up.
+/// </summary>
+[TestFixture]
+[Category("Runtime")]
+[NonParallelizable]
+public sealed unsafe class CAbiNameTests
+{
+    private static readonly delegate* unmanaged<byte*, byte*, nint, nint> RegisterProc =
+        (delegate* unmanaged<byte*, byte*, nint, nint>)HcrRuntime.EntryPoint("hcrRegisterProc");
+
+    private static readonly delegate* unmanaged<byte*, byte*, nint> GetProc =
+        (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetProc");
+
+    private static readonly delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte> RegisterGlobal =
+        (delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte>)HcrRuntime.EntryPoint("hcrRegisterGlobal");
+
+    private static readonly delegate* unmanaged<byte*, byte*, nint> GetGlobal =
+        (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetGlobal");
+
+    private static readonly nint Null = 0;
+
+    private readonly List<nint> _strings = [];
+    private HcrRuntime _runtime = null!;
+
+    [SetUp]
+    public void CreateRuntime()
+    {
+        _runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = 4096, ReportToStandardError = false });
+        _runtime.AddModule("m");
+    }
+
+    [TearDown]
+    public void DisposeRuntime()
+    {
+        _runtime.Dispose();
+        foreach (nint text in _strings)
+        {
+            NativeMemory.Free((void*)text);
+        }
+
+        _strings.Clear();
+    }
+
+    [TestCase("größe")]
+    [TestCase("π_λ")]
+    [TestCase("模块函数")]
+    [TestCase("emoji_😀")]
+    public void NonAsciiNamesAreTheSameSymbolThroughBothFaces(string name)
+    {
+        _runtime.AddModule("módulo");
+        nint slot = RegisterProc(Bytes("módulo"), Bytes(name), NativeTargets.ReturnsTwo);
+        Assert.That(slot, Is.Not.EqualTo(Null));
+        Assert.That(_runtime.GetProc("módulo", name), Is.EqualTo(slot));
+        Assert.That(GetProc(Bytes("módulo"), Bytes(name)), Is.EqualTo(slot));
+        Assert.That(_runtime.GetModule("módulo").Procs.Single().Name, Is.EqualTo(name));
+
+        nint block;
+        Assert.That(RegisterGlobal(Bytes("módulo"), Bytes(name), 8, 0, &block), Is.EqualTo(1));
+        Assert.That((GetGlobal(Bytes("módulo"), Bytes(name)), _runtime.GetGlobal("módulo", name)), Is.EqualTo((block, block)));
+    }
+
+    [Test]
+    public void InvalidUtf8DecodesToTheReplacementCharacterAsBefore()
+    {
+        // 0xFF and 0xFE are never UTF-8: each decodes to U+FFFD, so both byte strings name the same symbol, as they did
+        // when every name was decoded with Marshal.PtrToStringUTF8.
+        nint slot = RegisterProc(Bytes("m"), Raw([(byte)'p', 0xFF]), NativeTargets.ReturnsOne);
+        Assert.That(_runtime.GetProc("m", "p\uFFFD"), Is.EqualTo(slot));
+        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xFE])), Is.EqualTo(slot));
+        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xC3])), Is.EqualTo(slot), "a truncated sequence is one U+FFFD too");
+        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xC3, 0xA9])), Is.EqualTo(Null), "p + é is another name");
+    }
+
+    [TestCase(1)]
+    [TestCase(255)]
+    [TestCase(256)]
+    [TestCase(257)]
+    [TestCase(5000)]
+    public void NamesDifferingOnlyInTheLastByteAreDistinct(int prefixLength)
+    {
+        // Around 256 bytes the decoding moves from the stack buffer to a string; both must agree with the C# face.
+        string prefix = new('x', prefixLength - 1);
+        var slots = new Dictionary<string, nint>();
+        for (char last = 'a'; last <= 'z'; last++)
+        {
+            string name = prefix + last;
+            slots[name] = RegisterProc(Bytes("m"), Bytes(name), NativeTargets.ReturnsOne);
+        }
+
+        Assert.That(slots.Values.Distinct().Count(), Is.EqualTo(26));
+        foreach (var (name, slot) in slots)
+        {
+            Assert.That(GetProc(Bytes("m"), Bytes(name)), Is.EqualTo(slot), name.Length.ToString());
+            Assert.That(_runtime.GetProc("m", name), Is.EqualTo(slot));
+        }
+
+        Assert.That(GetProc(Bytes("m"), Bytes(prefix + "{")), Is.EqualTo(Null));
+        Assert.That(_runtime.GetModule("m").ProcCount, Is.EqualTo(26));
+    }
+
+    [Test]
+    public void ModuleNamesLongerThanTheStackBufferAreFound()
+    {
+        string module = new('M', 300);
+        _runtime.AddModule(module);
+        nint slot = RegisterProc(Bytes(module), Bytes("p"), NativeTargets.ReturnsTwo);
+        Assert.That((GetProc(Bytes(module), Bytes("p")), _runtime.GetProc(module, "p")), Is.EqualTo((slot, slot)));
+        Assert.That(GetProc(Bytes(module + "N"), Bytes("p")), Is.EqualTo(Null));
+        Assert.That(_runtime.LastDiagnostic, Is.EqualTo($"hcrGetProc: unknown module '{module}N'"));
+    }
+
+    [Test]
+    public void LookingUpAndReRegisteringAKnownNameAllocatesNothing()
+    {
+        byte* module = Bytes("m"), proc = Bytes("proc_name"), global = Bytes("global_name");
+        nint slot = RegisterProc(module, proc, NativeTargets.ReturnsOne);
+        nint block;
+        RegisterGlobal(module, global, 8, 0, &block);
+        for (int i = 0; i < 100; i++)
+        {
+            RunEveryKnownNameCall(module, proc, global, slot, block);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            RunEveryKnownNameCall(module, proc, global, slot, block);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
+    public void ANameRegisteredDuringConcurrentLookupsIsSeenWithItsOneSlot()
+    {
+        const int Names = 500;
+        byte*[] names = new byte*[Names];
+        for (int i = 0; i < Names; i++)
+        {
+            names[i] = Bytes($"late_{i}");
+        }
+
+        byte* module = Bytes("m");
+        var slots = new nint[Names];
+        var wrong = new List<string>();
+        using var registered = new ManualResetEventSlim();
+        var reader = new Thread(() =>
+        {
+            // Each name answers NULL until it is registered, then always the same slot.
+            var seen = new nint[Names];
+            while (true)
+            {
+                bool done = registered.IsSet;
+                for (int i = 0; i < Names; i++)
+                {
+                    nint answer = GetProc(module, names[i]);
+                    if (answer == 0 ? seen[i] != 0 : seen[i] != 0 && seen[i] != answer)
+                    {
+                        lock (wrong)
+                        {
+                            wrong.Add($"late_{i}: 0x{seen[i]:x} then 0x{answer:x}");
+                        }
+                    }
+
+                    seen[i] = answer == 0 ? seen[i] : answer;
+                }
+
+                if (done)
+                {
+                    for (int i = 0; i < Names; i++)
+                    {
+                        if (seen[i] != Volatile.Read(ref slots[i]))
+                        {
+                            lock (wrong)
+                            {
+                                wrong.Add($"late_{i}: the reader ended with 0x{seen[i]:x}, registered 0x{slots[i]:x}");
+                            }
+                        }
+                    }
+
+                    return;
+                }
+            }
+        });
+        reader.Start();
+        for (int i = 0; i < Names; i++)
+        {
+            Volatile.Write(ref slots[i], RegisterProc(module, names[i], NativeTargets.ReturnsOne));
+        }
+
+        registered.Set();
+        Assert.That(reader.Join(TimeSpan.FromSeconds(30)), Is.True, "the reader finished");
+        Assert.That(wrong, Is.Empty);
+        Assert.That(slots.Distinct().Count(), Is.EqualTo(Names));
+    }
+
+    private static void RunEveryKnownNameCall(byte* module, byte* proc, byte* global, nint slot, nint block)
+    {
+        nint again;
+        if (GetProc(module, proc) != slot || RegisterProc(module, proc, NativeTargets.ReturnsOne) != slot
+            || GetGlobal(module, global) != block || RegisterGlobal(module, global, 8, 0, &again) != 0 || again != block)
+        {
+            throw new AssertionException("a known name answered another address");
+        }
+    }
+
+    /// <summary>A NUL-terminated UTF-8 copy in native memory, freed after the test, as a C caller would pass it.</summary>
+    private byte* Bytes(string text) => Raw(Encoding.UTF8.GetBytes(text));
+
+    private byte* Raw(byte[] bytes)
+    {
+        byte* native = (byte*)NativeMemory.AllocZeroed((nuint)bytes.Length + 1);
+        bytes.CopyTo(new Span<byte>(native, bytes.Length));
+        _strings.Add((nint)native);
+        return native;
+    }
+}
