@@ -29,12 +29,8 @@ public unsafe class SymbolLookupBenchmarks
         _target = new NativeIncrement();
         _runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = N + 16, ReportToStandardError = false });
         CAbi.AddModule(Module);
-        nint block;
-        for (int i = 0; i < N; i++)
-        {
-            CAbi.RegisterProc(Module, _procs[i], _target.Address);
-            CAbi.RegisterGlobal(Module, _globals[i], sizeof(long), 0, &block);
-        }
+        SymbolWorkload.RegisterProcs(Module, _procs, _target.Address);
+        SymbolWorkload.RegisterGlobals(Module, _globals);
     }
 
     [GlobalCleanup]
@@ -49,17 +45,7 @@ public unsafe class SymbolLookupBenchmarks
 
     /// <summary>A known name: the slot stays, its literal is re-pointed (here to the same target, as an unchanged module's DatInit000 does).</summary>
     [Benchmark]
-    public nint RegisterProcExisting()
-    {
-        var names = _procs!;
-        nint target = _target!.Address, sum = 0;
-        for (int i = 0; i < names.Count; i++)
-        {
-            sum += CAbi.RegisterProc(Module, names[i], target);
-        }
-
-        return sum;
-    }
+    public nint RegisterProcExisting() => SymbolWorkload.RegisterProcs(Module, _procs!, _target!.Address);
 
     [Benchmark]
     public nint GetProc()
@@ -75,17 +61,7 @@ public unsafe class SymbolLookupBenchmarks
     }
 
     [Benchmark]
-    public nint RegisterGlobalExisting()
-    {
-        var names = _globals!;
-        nint sum = 0, block;
-        for (int i = 0; i < names.Count; i++)
-        {
-            sum += CAbi.RegisterGlobal(Module, names[i], sizeof(long), 0, &block);
-        }
-
-        return sum;
-    }
+    public nint RegisterGlobalExisting() => SymbolWorkload.RegisterGlobals(Module, _globals!);
 
     [Benchmark]
     public nint GetGlobal()

@@ -58,28 +58,8 @@ public unsafe class SymbolRegistrationBenchmarks
     }
 
     [Benchmark]
-    public nint RegisterProcNew()
-    {
-        var names = _procs!;
-        nint target = _target!.Address, sum = 0;
-        for (int i = 0; i < names.Count; i++)
-        {
-            sum += CAbi.RegisterProc(Module, names[i], target);
-        }
-
-        return sum;
-    }
+    public nint RegisterProcNew() => SymbolWorkload.RegisterProcs(Module, _procs!, _target!.Address);
 
     [Benchmark]
-    public nint RegisterGlobalNew()
-    {
-        var names = _globals!;
-        nint sum = 0, block;
-        for (int i = 0; i < names.Count; i++)
-        {
-            sum += CAbi.RegisterGlobal(Module, names[i], sizeof(long), 0, &block);
-        }
-
-        return sum;
-    }
+    public nint RegisterGlobalNew() => SymbolWorkload.RegisterGlobals(Module, _globals!);
 }
