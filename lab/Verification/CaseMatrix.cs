@@ -210,8 +210,13 @@ public static class CaseMatrix
         }
     }
 
-    private static ulong WithState(CpuFacts facts, ulong address, TargetStates state) =>
-        !facts.HasThumbBit ? address : state == TargetStates.Thumb ? address | 1 : address & ~3UL;
+    /// <summary>
+    /// <paramref name="address"/> made a valid target in <paramref name="state"/>: on ARM a Thumb target gets bit 0 and
+    /// an A32 target is word-aligned; elsewhere the target is aligned as the CPU requires (the state is ignored).
+    /// </summary>
+    internal static ulong WithState(CpuFacts facts, ulong address, TargetStates state) =>
+        !facts.HasThumbBit ? address & ~(ulong)(facts.TargetAlignment - 1)
+        : state == TargetStates.Thumb ? address | 1 : address & ~3UL;
 
     /// <summary>
     /// A case runs only where its slot, its targets' stubs and the emulator's own pages do not overlap, and nothing

@@ -16,7 +16,7 @@ namespace HcrLab.Lab.Verification;
 public sealed record JumpCase(InstructionSet Isa, string? Form, PatchMode Mode, ulong Slot, ulong Target, ulong SecondTarget, string Distance)
 {
     /// <summary>What the encoder must do with the first write, by the lab's own oracle.</summary>
-    public (string? Form, UnencodableReason? Refusal) Expected => ReachOracle.Expect(Isa, Form, Mode, Slot, Target);
+    public (string? Form, UnencodableReason? Refusal) Expected { get; } = ReachOracle.Expect(Isa, Form, Mode, Slot, Target);
 
     public override string ToString() =>
         $"{Isa.ShortName()} {Form ?? "auto"} {Mode.ToString().ToLowerInvariant()} slot=0x{Slot:X} target=0x{Target:X} then=0x{SecondTarget:X} ({Distance})";

@@ -37,14 +37,6 @@ public static class RandomCases
             .Where(c => c.Target != c.SecondTarget && CaseMatrix.Fits(c, isReserved));
     }
 
-    private static ulong Target(CpuFacts facts, ulong slot, long offset, bool thumb, ulong top)
-    {
-        ulong target = (slot + (ulong)offset) & top;
-        if (facts.HasThumbBit)
-        {
-            return thumb ? target | 1 : target & ~3UL;
-        }
-
-        return target & ~(ulong)(facts.TargetAlignment - 1);
-    }
+    private static ulong Target(CpuFacts facts, ulong slot, long offset, bool thumb, ulong top) =>
+        CaseMatrix.WithState(facts, (slot + (ulong)offset) & top, thumb ? TargetStates.Thumb : TargetStates.A32);
 }
