@@ -99,6 +99,7 @@ public sealed unsafe partial class HcrRuntime
         lock (_lock)
         {
             ThrowIfDisposed();
+            _changes?.Drain();
             return _modules.Values.Any(IsChangedOnDisk);
         }
     }
@@ -119,7 +120,13 @@ public sealed unsafe partial class HcrRuntime
                 throw new UnknownModuleException(moduleOrHash);
             }
 
-            return (_reloadedNow?.Contains(module.Name) ?? false) || IsChangedOnDisk(module);
+            if (_reloadedNow?.Contains(module.Name) ?? false)
+            {
+                return true;
+            }
+
+            _changes?.Drain();
+            return IsChangedOnDisk(module);
         }
     }
 
@@ -151,6 +158,7 @@ public sealed unsafe partial class HcrRuntime
             }
 
             // Each module's file is checked once per reload: the walk below reloads exactly these.
+            _changes?.Drain();
             var changed = _modules.Values.Where(IsChangedOnDisk).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
             if (changed.Count == 0)
             {
@@ -196,8 +204,20 @@ public sealed unsafe partial class HcrRuntime
         }
     }
 
-    private bool IsChangedOnDisk(ModuleDescriptor module) =>
-        module.Library is { } library && library.Fingerprint.DiffersFrom(library.OriginalPath);
+    /// <summary>Examines the module's file unless change reports say it has not changed since it was last examined (drain them first).</summary>
+    private bool IsChangedOnDisk(ModuleDescriptor module)
+    {
+        if (module.Library is not { } library || _changes?.MayHaveChanged(module.Name, library.OriginalPath) == false)
+        {
+            return false;
+        }
+
+        _fileExaminations++;
+        // A reported file is hashed: a write within the kernel's clock tick of the previous one leaves the same stamp.
+        bool differs = library.Fingerprint.DiffersFrom(library.OriginalPath, trustStat: _changes is null);
+        _changes?.Examined(module.Name, differs);
+        return differs;
+    }
 
     /// <param name="changed">For a reload, the modules whose files changed; null for a start.</param>
     private Transaction RunTransaction(HashSet<string>? changed)
@@ -258,6 +278,9 @@ public sealed unsafe partial class HcrRuntime
         }
 
         string path = ResolveModulePath(name);
+
+        // Before the file is first looked at, so that no change after this look goes unreported.
+        _changes?.Watch(name, path);
         string copy = System.IO.Path.Combine(_copyDirectory,
             $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
         var library = ModuleLibrary.Load(name, path, copy);
@@ -373,6 +396,7 @@ public sealed unsafe partial class HcrRuntime
     {
         foreach (var module in transaction.Loaded)
         {
+            _changes?.Loaded(module.Name);
             foreach (var proc in module.ProcTable.Values.Where(p => p.Generation < _generation).ToList())
             {
                 module.ProcTable.Remove(proc.Name);

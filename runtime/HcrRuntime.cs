@@ -30,9 +30,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private ModuleDescriptor _root;
     private readonly string _copyDirectory;
     private readonly bool _ownsCopyDirectory;
+    private readonly ModuleChangeWatch? _changes;
     private GCHandle _self;
     private long _generation;
     private long _copySequence;
+    private long _fileExaminations;
     private string _currentModule;
     private bool _started;
     private bool _reloading;
@@ -44,6 +46,13 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private HcrRuntime(HcrRuntimeOptions options)
     {
         Options = options;
+        string? noWatch = "polling was asked for";
+        _changes = options.ChangeDetection == ChangeDetection.Poll ? null : ModuleChangeWatch.TryCreate(out noWatch);
+        if (_changes is null && options.ChangeDetection == ChangeDetection.Notify)
+        {
+            throw new PlatformNotSupportedException($"change notification was required (ChangeDetection.Notify) but is not available: {noWatch}");
+        }
+
         Table = new JumpTable(options.JumpTableCapacity, options.JumpTableAnchor)
         {
             ReportBadCallsToStandardError = options.ReportToStandardError,
@@ -67,6 +76,25 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     /// <summary>The jump table: its bad-call count, last bad call and event are the host's view of calls to removed procs.</summary>
     public JumpTable Table { get; }
+
+    /// <summary>How changed module files are found: <see cref="ChangeDetection.Notify"/> or <see cref="ChangeDetection.Poll"/>.</summary>
+    public ChangeDetection ChangeDetection => _changes is null ? ChangeDetection.Poll : ChangeDetection.Notify;
+
+    /// <summary>
+    /// How many times a check (<see cref="ReloadNeeded"/>, <see cref="HasModuleChanged"/>, a reload) has examined a
+    /// module file on disk: a <c>stat</c>, and a hash when the stat differs. With notification, only files reported
+    /// changed are examined.
+    /// </summary>
+    public long ModuleFileExaminations
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _fileExaminations;
+            }
+        }
+    }
 
     /// <summary>What reloads replaced and still keep loaded for threads that may be running it.</summary>
     public ImageRetention Retention { get; }
@@ -520,6 +548,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             Retention.ReleaseAll();
 
             _modules.Clear();
+            _changes?.Dispose();
             Table.Dispose();
             if (_ownsCopyDirectory)
             {
@@ -624,5 +653,6 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
 
         module.Library = null;
+        _changes?.Forget(module.Name);
     }
 }

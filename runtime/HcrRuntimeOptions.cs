@@ -46,4 +46,10 @@ public sealed record HcrRuntimeOptions
 
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
+
+    /// <summary>
+    /// How changed module files are found (<see cref="Runtime.ChangeDetection"/>): by default the kernel's change reports
+    /// where it offers them, so that a check with nothing changed does not examine every file.
+    /// </summary>
+    public ChangeDetection ChangeDetection { get; init; } = ChangeDetection.Auto;
 }

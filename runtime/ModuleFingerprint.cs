@@ -28,7 +28,13 @@ internal sealed class ModuleFingerprint
         new(original.Length, original.LastWriteTimeUtc, HashOf(loadedCopy));
 
     /// <summary>True when <paramref name="path"/> exists and holds other bytes than the ones loaded.</summary>
-    public bool DiffersFrom(string path)
+    /// <param name="path">The module's file.</param>
+    /// <param name="trustStat">
+    /// False to hash even when size and time look the same: the kernel stamps times at its clock tick (a few
+    /// milliseconds), so two writes within one tick look alike; a caller that knows the file was written (a change
+    /// report) passes false.
+    /// </param>
+    public bool DiffersFrom(string path, bool trustStat = true)
     {
         var file = new FileInfo(path);
         if (!file.Exists)
@@ -38,7 +44,7 @@ internal sealed class ModuleFingerprint
         }
 
         bool sameStat = file.Length == Size && file.LastWriteTimeUtc == LastWriteUtc;
-        if (sameStat && LastWriteUtc.Ticks % TimeSpan.TicksPerSecond != 0)
+        if (trustStat && sameStat && LastWriteUtc.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             return false;
         }

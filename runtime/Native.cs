@@ -72,6 +72,22 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "process_vm_readv", SetLastError = true)]
     public static unsafe partial nint ProcessVmReadv(int pid, IoVector* local, nuint localCount, IoVector* remote, nuint remoteCount, nuint flags);
 
+    public const int InotifyNonblock = 0x800;
+    public const int InotifyCloexec = 0x80000;
+    public const int Eagain = 11;
+
+    [LibraryImport(Libc, EntryPoint = "inotify_init1", SetLastError = true)]
+    public static partial int InotifyInit1(int flags);
+
+    [LibraryImport(Libc, EntryPoint = "inotify_add_watch", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int InotifyAddWatch(int fd, string path, uint mask);
+
+    [LibraryImport(Libc, EntryPoint = "inotify_rm_watch", SetLastError = true)]
+    public static partial int InotifyRmWatch(int fd, int watch);
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint Read(int fd, byte* buffer, nuint count);
+
     [LibraryImport(Libc, EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint Dlopen(string path, int flags);
 
