@@ -23,9 +23,9 @@ internal sealed class ModuleFingerprint
 
     public string ContentHash { get; }
 
-    /// <summary>The original's size and time (read before copying) with the hash of the copy that was loaded.</summary>
-    public static ModuleFingerprint Of(FileInfo original, string loadedCopy) =>
-        new(original.Length, original.LastWriteTimeUtc, HashOf(loadedCopy));
+    /// <summary>The original's size and time (read before its bytes) with the hash of the bytes that were loaded.</summary>
+    public static ModuleFingerprint Of(FileInfo original, ReadOnlySpan<byte> loaded) =>
+        new(original.Length, original.LastWriteTimeUtc, HashOf(loaded));
 
     /// <summary>True when <paramref name="path"/> exists and holds other bytes than the ones loaded.</summary>
     /// <param name="path">The module's file.</param>
@@ -70,9 +70,8 @@ internal sealed class ModuleFingerprint
         return false;
     }
 
-    private static string HashOf(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return Convert.ToHexString(SHA256.HashData(stream));
-    }
+    private static string HashOf(ReadOnlySpan<byte> bytes) => Convert.ToHexString(SHA256.HashData(bytes));
+
+    // Module files are small enough to read whole: one read instead of a buffered stream's many.
+    private static string HashOf(string path) => HashOf(File.ReadAllBytes(path));
 }

@@ -62,11 +62,27 @@ internal sealed unsafe class ModuleLibrary
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, "the file does not exist");
         }
 
-        ModuleFingerprint fingerprint;
+        // Read once: the bytes checked, hashed and written to the copy are the same, whatever happens to the file meanwhile.
+        byte[] bytes;
         try
         {
-            File.Copy(originalPath, copyPath, overwrite: false);
-            fingerprint = ModuleFingerprint.Of(original, copyPath);
+            bytes = File.ReadAllBytes(originalPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
+        }
+
+        // glibc's loader trusts the file's layout: a truncated library would kill the process inside dlopen.
+        if (ElfCheck.Problem(bytes) is { } problem)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Format, problem);
+        }
+
+        try
+        {
+            using var copy = new FileStream(copyPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+            copy.Write(bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -74,13 +90,7 @@ internal sealed unsafe class ModuleLibrary
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
         }
 
-        // glibc's loader trusts the file's layout: a truncated library would kill the process inside dlopen.
-        if (ElfCheck.Problem(copyPath) is { } problem)
-        {
-            TryDelete(copyPath);
-            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Format, problem);
-        }
-
+        var fingerprint = ModuleFingerprint.Of(original, bytes);
         Native.ClearDlerror();
         nint handle = Native.Dlopen(copyPath, Native.RtldNow | Native.RtldLocal);
         if (handle == 0)
