@@ -53,7 +53,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             throw new PlatformNotSupportedException($"change notification was required (ChangeDetection.Notify) but is not available: {noWatch}");
         }
 
-        Table = new JumpTable(options.JumpTableCapacity, options.JumpTableAnchor)
+        Table = new JumpTable(options.JumpTableCapacity, options.JumpTableAnchor, options.SlotForm)
         {
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };

@@ -6,6 +6,9 @@ public sealed record HcrRuntimeOptions
     /// <summary>The most procs (slots) that can exist at once, including removed procs' slots not yet reused.</summary>
     public int JumpTableCapacity { get; init; } = 1 << 20;
 
+    /// <summary>What the jump table's slots hold: a direct <c>jmp rel32</c> where the target is in reach (the default), or always an indirect jump through a literal.</summary>
+    public SlotForm SlotForm { get; init; } = SlotForm.Direct;
+
     /// <summary>Mappings the jump table is placed near (see <see cref="ExecutableMemory.Reserve"/>); null for anywhere.</summary>
     public string? JumpTableAnchor { get; init; } = ExecutableMemory.DefaultAnchor;
 

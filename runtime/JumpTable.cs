@@ -6,11 +6,14 @@ using HcrLab.Encoders;
 namespace HcrLab.Runtime;
 
 /// <summary>
-/// The jump table: fixed-size slots in <see cref="ExecutableMemory"/>, laid out from the amd64
-/// <see cref="CpuFacts.TableSlot"/>. Each slot is encoded once, in <see cref="PatchMode.Data"/> by the shared amd64
-/// encoder (<c>jmp [rip+disp32]</c> and an aligned 8-byte literal), and from then on only its literal changes: a
-/// re-point is one aligned atomic 8-byte store through the writable view, so a thread calling through the slot at that
-/// moment reaches the old target or the new one, and no instruction byte ever changes under it.
+/// The jump table: fixed-size slots in <see cref="ExecutableMemory"/>, written with the shared amd64 encoder, in one of
+/// two forms (<see cref="SlotForm"/>). <see cref="SlotForm.Indirect"/> slots are the encoder's <see cref="PatchMode.Data"/>
+/// form laid out from <see cref="CpuFacts.TableSlot"/> (<c>jmp [rip+disp32]</c> and an aligned literal), and a re-point is
+/// one aligned 8-byte store of the literal. <see cref="SlotForm.Direct"/> slots (the default) start with the encoder's
+/// <c>rel32</c> form placed so that its displacement is 4-byte aligned, followed by an indirect tail for targets out of
+/// reach: a re-point is one aligned 4-byte store of the displacement (the opcode byte never changes, so a thread
+/// executing the slot fetches either the old or the new displacement, the same rule JIT compilers rely on to patch call
+/// sites while other threads run), preceded by a store of the tail's literal when the target is out of reach.
 /// <para>
 /// A released slot (its proc was removed) is pointed at a small thunk of its own that calls
 /// <see cref="BadCallOccurred"/>'s machinery with the slot's index: the call is counted, reported with the removed
@@ -30,7 +33,18 @@ public sealed unsafe class JumpTable : IDisposable
     private const int ThunkAlignment = 16;
     private const int ThunkJumpOffset = 15;
 
+    /// <summary>
+    /// A direct slot: int3 padding, <c>E9 rel32</c> at +3 (the entry; the displacement at +4 is 4-byte aligned), padding,
+    /// and at +16 the encoder's data form (<c>jmp [rip+2]</c>, padding, the literal at +24) as the tail for targets out
+    /// of the displacement's reach. 32 bytes at 32-byte alignment: never across a cache line.
+    /// </summary>
+    private const int DirectSlotSize = 32;
+
+    private const int DirectEntryOffset = 3;
+    private const int DirectTailOffset = 16;
+
     private readonly IJumpEncoder _encoder = JumpEncoders.For(InstructionSet.Amd64);
+    private readonly JumpForm _rel32;
     private readonly Lock _lock = new();
     private readonly List<SlotState> _slots = [];
     private readonly Queue<int> _free = new();
@@ -43,10 +57,13 @@ public sealed unsafe class JumpTable : IDisposable
     /// <summary>Reserves room for <paramref name="capacity"/> slots (and their bad-call thunks).</summary>
     /// <param name="capacity">The most slots that can be in use at once.</param>
     /// <param name="anchor">Mappings to place the table near (see <see cref="ExecutableMemory.Reserve"/>), or null for anywhere.</param>
-    public JumpTable(int capacity, string? anchor = ExecutableMemory.DefaultAnchor)
+    /// <param name="form">What the slots hold.</param>
+    public JumpTable(int capacity, string? anchor = ExecutableMemory.DefaultAnchor, SlotForm form = SlotForm.Direct)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        Layout = _encoder.Facts.TableSlot;
+        Form = form;
+        _rel32 = _encoder.Forms.Single(f => f.Name == "rel32");
+        Layout = form == SlotForm.Direct ? new SlotLayout(DirectSlotSize, DirectSlotSize) : _encoder.Facts.TableSlot;
         Capacity = capacity;
 
         // Worst case every slot has a thunk, and each allocation wastes up to its alignment.
@@ -58,7 +75,10 @@ public sealed unsafe class JumpTable : IDisposable
     /// <summary>The encoder every slot and thunk jump is written with (amd64).</summary>
     public IJumpEncoder Encoder => _encoder;
 
-    /// <summary>Slot size and alignment, from the encoder's CPU facts.</summary>
+    /// <summary>What the slots hold.</summary>
+    public SlotForm Form { get; }
+
+    /// <summary>Slot size and alignment: the encoder's <see cref="CpuFacts.TableSlot"/> for indirect slots, 32 bytes for direct ones.</summary>
     public SlotLayout Layout { get; }
 
     public int Capacity { get; }
@@ -107,7 +127,7 @@ public sealed unsafe class JumpTable : IDisposable
             {
                 state = _slots[index];
                 state.InUse = true;
-                StoreLiteral(state, target);
+                Store(state, target);
             }
             else
             {
@@ -133,14 +153,21 @@ public sealed unsafe class JumpTable : IDisposable
             throw new InvalidOperationException($"{slot} is released; allocate a slot before pointing it anywhere");
         }
 
-        StoreLiteral(state, target);
+        Store(state, target);
     }
 
     /// <summary>Where a call through <paramref name="slot"/> goes now (a bad-call thunk for a released slot).</summary>
     public nint TargetOf(JumpSlot slot)
     {
         var state = StateOf(slot);
-        return (nint)Volatile.Read(ref *(ulong*)(Memory.ExecutableAddress(state.Offset) + state.LiteralOffset));
+        nint literal = (nint)Volatile.Read(ref *(ulong*)(Memory.ExecutableAddress(state.Offset) + state.LiteralOffset));
+        if (Form == SlotForm.Indirect)
+        {
+            return literal;
+        }
+
+        int displacement = Volatile.Read(ref *(int*)(state.Slot.Address + 1));
+        return displacement == state.TailDisplacement ? literal : state.Slot.Address + _rel32.PcBias + displacement;
     }
 
     /// <summary>True when <paramref name="slot"/> is released and routes its callers to the bad-call report.</summary>
@@ -166,7 +193,7 @@ public sealed unsafe class JumpTable : IDisposable
                 state.ThunkOffset = CarveThunk(state.Slot.Index);
             }
 
-            StoreLiteral(state, Memory.ExecutableAddress(state.ThunkOffset));
+            Store(state, Memory.ExecutableAddress(state.ThunkOffset));
             state.InUse = false;
             _free.Enqueue(state.Slot.Index);
             _inUse--;
@@ -200,16 +227,32 @@ public sealed unsafe class JumpTable : IDisposable
     {
         ulong offset = Allocate(Layout.Size, Layout.Alignment);
         nint address = Memory.ExecutableAddress(offset);
-        var plan = _encoder.Plan((ulong)address, (ulong)target, PatchMode.Data);
-        if (plan.Size > Layout.Size || plan.LiteralOffset < 0 || (address + plan.LiteralOffset) % 8 != 0)
-        {
-            throw new InvalidOperationException($"the encoder planned {plan} for a {Layout.Size}-byte slot; the jump table needs an aligned literal inside the slot");
-        }
-
         var bytes = Memory.Writable(offset, Layout.Size);
         bytes.Fill(_encoder.Facts.PaddingPattern[0]);
-        _encoder.Encode(plan, bytes);
-        var state = new SlotState(new JumpSlot(_slots.Count, address), offset, plan.LiteralOffset) { InUse = true };
+        int tail = Form == SlotForm.Direct ? DirectTailOffset : 0;
+        var indirect = _encoder.Plan((ulong)(address + tail), (ulong)target, PatchMode.Data);
+        if (tail + indirect.Size > Layout.Size || indirect.LiteralOffset < 0 || (address + tail + indirect.LiteralOffset) % 8 != 0)
+        {
+            throw new InvalidOperationException($"the encoder planned {indirect} at +{tail} of a {Layout.Size}-byte slot; the jump table needs an aligned literal inside the slot");
+        }
+
+        _encoder.Encode(indirect, bytes[tail..]);
+        if (Form == SlotForm.Indirect)
+        {
+            var indirectSlot = new SlotState(new JumpSlot(_slots.Count, address), offset, indirect.LiteralOffset) { InUse = true };
+            _slots.Add(indirectSlot);
+            return indirectSlot;
+        }
+
+        // The entry jumps to the tail (which already jumps to the target) until Store points it at the target directly.
+        nint entry = address + DirectEntryOffset;
+        _encoder.Encode(_encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code), bytes[DirectEntryOffset..]);
+        var state = new SlotState(new JumpSlot(_slots.Count, entry), offset, tail + indirect.LiteralOffset)
+        {
+            InUse = true,
+            TailDisplacement = (int)_encoder.Displacement(_rel32, (ulong)entry, (ulong)(address + tail)),
+        };
+        Store(state, target);
         _slots.Add(state);
         return state;
     }
@@ -251,8 +294,27 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    private void StoreLiteral(SlotState state, nint target) =>
-        Volatile.Write(ref *(ulong*)(Memory.WritableAddress(state.Offset) + state.LiteralOffset), (ulong)target);
+    /// <summary>Points a slot at <paramref name="target"/> with one atomic store a caller can see (two for a direct slot's far target, the literal first).</summary>
+    private void Store(SlotState state, nint target)
+    {
+        nint writable = Memory.WritableAddress(state.Offset);
+        if (Form == SlotForm.Indirect)
+        {
+            Volatile.Write(ref *(ulong*)(writable + state.LiteralOffset), (ulong)target);
+            return;
+        }
+
+        ref int displacement = ref *(int*)(writable + DirectEntryOffset + 1);
+        if (_encoder.TryPlan(_rel32, (ulong)state.Slot.Address, (ulong)target, PatchMode.Code, out _, out _))
+        {
+            Volatile.Write(ref displacement, (int)_encoder.Displacement(_rel32, (ulong)state.Slot.Address, (ulong)target));
+        }
+        else
+        {
+            Volatile.Write(ref *(ulong*)(writable + state.LiteralOffset), (ulong)target);
+            Volatile.Write(ref displacement, state.TailDisplacement);
+        }
+    }
 
     private SlotState StateOf(JumpSlot slot)
     {
@@ -324,7 +386,11 @@ public sealed unsafe class JumpTable : IDisposable
 
         public ulong Offset { get; } = offset;
 
+        /// <summary>Offset of the indirect form's literal from the slot's start (the tail's, in a direct slot).</summary>
         public int LiteralOffset { get; } = literalOffset;
+
+        /// <summary>A direct slot's displacement that sends its entry to its tail.</summary>
+        public int TailDisplacement { get; init; }
 
         public bool InUse { get; set; }
 

@@ -9,7 +9,8 @@ namespace HcrLab.Perf.Benchmarks;
 /// A call through a jump-table slot against a plain indirect call to the same native function (the baseline) and a
 /// direct call. Native calls use <c>SuppressGCTransition</c> so what is timed is the call instruction and the slot's
 /// jump, not .NET's transition to native code. The direct call is to a managed method that does the same work (.NET
-/// cannot emit a direct call to native code); the C anchor (perf/nim) measures a native direct call.
+/// cannot emit a direct call to native code); the C anchor (perf/nim) measures a native direct call. Both slot forms are
+/// measured; the callee sits near libc, where dlopen puts modules, so a direct slot reaches it with its rel32.
 /// </summary>
 public unsafe class SlotCallBenchmarks
 {
@@ -20,16 +21,25 @@ public unsafe class SlotCallBenchmarks
     private delegate* unmanaged[SuppressGCTransition]<long, long> _plain;
     private delegate* unmanaged[SuppressGCTransition]<long, long> _slot;
 
+    [Params(SlotForm.Direct, SlotForm.Indirect)]
+    public SlotForm Form { get; set; }
+
     [GlobalSetup]
     public void GlobalSetup()
     {
         _target = new NativeIncrement();
-        _runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = 16, ReportToStandardError = false });
+        _runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = 16, ReportToStandardError = false, SlotForm = Form });
         _plain = (delegate* unmanaged[SuppressGCTransition]<long, long>)_target.Address;
         _slot = (delegate* unmanaged[SuppressGCTransition]<long, long>)_runtime.RegisterProc(_runtime.RootModule, "increment", _target.Address);
         if (_slot(41) != 42 || _plain(41) != 42)
         {
             throw new InvalidOperationException("the increment function or its slot does not compute x + 1");
+        }
+
+        // A direct slot is E9 rel32 at its entry; rel32 = 8 would mean the target is out of reach and calls take the tail.
+        if (Form == SlotForm.Direct && (*(byte*)_slot != 0xE9 || *(int*)((byte*)_slot + 1) == 8))
+        {
+            throw new InvalidOperationException("the direct slot does not jump straight to the increment function");
         }
     }
 

@@ -31,9 +31,9 @@ public sealed unsafe class JumpTableTests
     }
 
     [Test]
-    public void ASlotIsTheEncodersDataFormAndARepointChangesOnlyTheLiteral()
+    public void AnIndirectSlotIsTheEncodersDataFormAndARepointChangesOnlyTheLiteral()
     {
-        using var table = new JumpTable(capacity: 16);
+        using var table = new JumpTable(capacity: 16, form: SlotForm.Indirect);
         var slot = table.Allocate(NativeTargets.ReturnsOne);
         Assert.That(table.Layout.Size, Is.EqualTo(16));
         Assert.That((long)slot.Address % 8, Is.Zero);
@@ -45,9 +45,58 @@ public sealed unsafe class JumpTableTests
     }
 
     [Test]
-    public void ACallDuringRepointsReachesTheOldOrTheNewTargetNeverGarbage()
+    public void ADirectSlotJumpsStraightToANearTargetAndARepointChangesOnlyTheAlignedDisplacement()
     {
         using var table = new JumpTable(capacity: 16);
+        var slot = table.Allocate(NativeTargets.ReturnsOne);
+        nint start = slot.Address - 3;
+        Assert.That((table.Form, table.Layout.Size, (long)start % 32, (long)(slot.Address + 1) % 4), Is.EqualTo((SlotForm.Direct, 32, 0L, 0L)));
+        Assume.That(Rel32(slot.Address, NativeTargets.ReturnsOne), Is.Not.Null, "the targets are within ±2 GiB of the table");
+
+        // CC CC CC; E9 rel32 (the entry, rel32 from entry+5); 8 × CC; the tail: FF 25 02000000 (jmp [rip+2]), CC CC, literal.
+        string tail = "FF2502000000CCCC" + LittleEndianHex(NativeTargets.ReturnsOne);
+        Assert.That(DirectSlotHex(slot), Is.EqualTo("CCCCCCE9" + Rel32Hex(slot, NativeTargets.ReturnsOne) + "CCCCCCCCCCCCCCCC" + tail));
+        Assert.That(((delegate* unmanaged<int>)slot.Address)(), Is.EqualTo(1));
+
+        table.Repoint(slot, NativeTargets.ReturnsTwo);
+        Assert.That(DirectSlotHex(slot), Is.EqualTo("CCCCCCE9" + Rel32Hex(slot, NativeTargets.ReturnsTwo) + "CCCCCCCCCCCCCCCC" + tail));
+        Assert.That((((delegate* unmanaged<int>)slot.Address)(), table.TargetOf(slot)), Is.EqualTo((2, NativeTargets.ReturnsTwo)));
+    }
+
+    [Test]
+    public void ADirectSlotReachesAFarTargetThroughItsTailAndComesBackToADirectJump()
+    {
+        using var table = new JumpTable(capacity: 16);
+        var slot = table.Allocate(NativeTargets.ReturnsOne);
+        using var far = FarFunction.ReturningSeven(slot.Address);
+        Assert.That(Rel32(slot.Address, far.Address), Is.Null, "the far function is out of rel32 reach");
+
+        table.Repoint(slot, far.Address);
+        // rel32 = 8: from entry+5 (start+8) to the tail at start+16, whose literal now holds the far target.
+        Assert.That(DirectSlotHex(slot), Is.EqualTo("CCCCCCE908000000CCCCCCCCCCCCCCCCFF2502000000CCCC" + LittleEndianHex(far.Address)));
+        Assert.That((((delegate* unmanaged<int>)slot.Address)(), table.TargetOf(slot)), Is.EqualTo((7, far.Address)));
+
+        table.Repoint(slot, NativeTargets.ReturnsTwo);
+        Assert.That(DirectSlotHex(slot)[6..16], Is.EqualTo("E9" + Rel32Hex(slot, NativeTargets.ReturnsTwo)));
+        Assert.That((((delegate* unmanaged<int>)slot.Address)(), table.TargetOf(slot)), Is.EqualTo((2, NativeTargets.ReturnsTwo)));
+    }
+
+    [Test]
+    public void ACallDuringRepointsBetweenANearAndAFarTargetReachesOneOfThemNeverGarbage()
+    {
+        using var table = new JumpTable(capacity: 16);
+        var slot = table.Allocate(NativeTargets.ReturnsOne);
+        using var far = FarFunction.ReturningSeven(slot.Address);
+        var (near, farCalls, others) = CallWhileRepointing(table, slot, NativeTargets.ReturnsOne, far.Address);
+        Assert.That(others, Is.EqualTo(0));
+        Assert.That(near + farCalls, Is.GreaterThan(0));
+    }
+
+    [TestCase(SlotForm.Direct)]
+    [TestCase(SlotForm.Indirect)]
+    public void ACallDuringRepointsReachesTheOldOrTheNewTargetNeverGarbage(SlotForm form)
+    {
+        using var table = new JumpTable(capacity: 16, form: form);
         var slot = table.Allocate(NativeTargets.ReturnsOne);
         using var stop = new ManualResetEventSlim();
         long ones = 0, twos = 0, others = 0;
@@ -166,6 +215,54 @@ public sealed unsafe class JumpTableTests
 
     private static string SlotHex(JumpSlot slot) => Convert.ToHexString(new ReadOnlySpan<byte>((void*)slot.Address, 16));
 
+    private static string DirectSlotHex(JumpSlot slot) => Convert.ToHexString(new ReadOnlySpan<byte>((void*)(slot.Address - 3), 32));
+
+    /// <summary>The displacement of <c>jmp rel32</c> at <paramref name="entry"/> to <paramref name="target"/> (from the instruction's end), or null when out of reach.</summary>
+    private static int? Rel32(nint entry, nint target)
+    {
+        long displacement = (long)target - ((long)entry + 5);
+        return displacement is >= int.MinValue and <= int.MaxValue ? (int)displacement : null;
+    }
+
+    private static string Rel32Hex(JumpSlot slot, nint target)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, Rel32(slot.Address, target) ?? throw new AssertionException("target out of reach"));
+        return Convert.ToHexString(bytes);
+    }
+
+    /// <summary>Calls the slot on another thread while this one re-points it between two targets 200,000 times; counts results 1 (or 2), 7 and any other.</summary>
+    private static (long First, long Second, long Others) CallWhileRepointing(JumpTable table, JumpSlot slot, nint first, nint second)
+    {
+        using var stop = new ManualResetEventSlim();
+        long ones = 0, sevens = 0, others = 0;
+        var caller = new Thread(() =>
+        {
+            var call = (delegate* unmanaged<int>)slot.Address;
+            while (!stop.IsSet)
+            {
+                for (int i = 0; i < 1000; i++)
+                {
+                    switch (call())
+                    {
+                        case 1: ones++; break;
+                        case 7: sevens++; break;
+                        default: others++; break;
+                    }
+                }
+            }
+        });
+        caller.Start();
+        for (int i = 0; i < 200_000; i++)
+        {
+            table.Repoint(slot, (i & 1) == 0 ? second : first);
+        }
+
+        stop.Set();
+        caller.Join();
+        return (ones, sevens, others);
+    }
+
     private static string LittleEndianHex(nint value)
     {
         Span<byte> bytes = stackalloc byte[8];
@@ -196,4 +293,51 @@ internal static unsafe class NativeTargets
 
     [UnmanagedCallersOnly]
     private static long Sum(long a, long b) => a + b;
+}
+
+/// <summary>
+/// <c>mov eax, 7; ret</c> in a page mapped 1 TiB or more below a given address: out of any rel32's reach from it. Written
+/// while the page is writable, then made read+execute (never both).
+/// </summary>
+internal sealed unsafe partial class FarFunction : IDisposable
+{
+    private const int Page = 4096;
+
+    private FarFunction(nint address) => Address = address;
+
+    public nint Address { get; }
+
+    public static FarFunction ReturningSeven(nint near)
+    {
+        for (long step = 1L << 40; step <= 1L << 44; step <<= 1)
+        {
+            nint hint = (nint)(((long)near - step) & ~(long)(Page - 1));
+            nint page = Mmap(hint, Page, 3 /* PROT_READ|PROT_WRITE */, 0x22 | 0x100000 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE */, -1, 0);
+            if (page == hint)
+            {
+                ((ReadOnlySpan<byte>)[0xB8, 0x07, 0x00, 0x00, 0x00, 0xC3]).CopyTo(new Span<byte>((void*)page, 6));
+                Assert.That(Mprotect(page, Page, 5 /* PROT_READ|PROT_EXEC */), Is.Zero);
+                return new FarFunction(page);
+            }
+
+            if (page != -1)
+            {
+                Munmap(page, Page);
+            }
+        }
+
+        Assert.Ignore("no page could be mapped 1 TiB or more below the table");
+        return null!;
+    }
+
+    public void Dispose() => Munmap(Address, Page);
+
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "mmap")]
+    private static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "mprotect")]
+    private static partial int Mprotect(nint address, nuint length, int protection);
+
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "munmap")]
+    private static partial int Munmap(nint address, nuint length);
 }
