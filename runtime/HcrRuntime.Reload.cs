@@ -159,7 +159,15 @@ public sealed unsafe partial class HcrRuntime
 
             // Each module's file is checked once per reload: the walk below reloads exactly these.
             _changes?.Drain();
-            var changed = _modules.Values.Where(IsChangedOnDisk).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+            var changed = new Dictionary<string, ModuleFile?>(StringComparer.Ordinal);
+            foreach (var module in _modules.Values)
+            {
+                if (IsChangedOnDisk(module, out var file))
+                {
+                    changed.Add(module.Name, file);
+                }
+            }
+
             if (changed.Count == 0)
             {
                 return ReloadResult.NoChange(_generation);
@@ -205,8 +213,13 @@ public sealed unsafe partial class HcrRuntime
     }
 
     /// <summary>Examines the module's file unless change reports say it has not changed since it was last examined (drain them first).</summary>
-    private bool IsChangedOnDisk(ModuleDescriptor module)
+    private bool IsChangedOnDisk(ModuleDescriptor module) => IsChangedOnDisk(module, out _);
+
+    /// <param name="module">The module.</param>
+    /// <param name="file">When changed, the file as it was read: the reload loads these bytes.</param>
+    private bool IsChangedOnDisk(ModuleDescriptor module, out ModuleFile? file)
     {
+        file = null;
         if (module.Library is not { } library || _changes?.MayHaveChanged(module.Name, library.OriginalPath) == false)
         {
             return false;
@@ -214,13 +227,13 @@ public sealed unsafe partial class HcrRuntime
 
         _fileExaminations++;
         // A reported file is hashed: a write within the kernel's clock tick of the previous one leaves the same stamp.
-        bool differs = library.Fingerprint.DiffersFrom(library.OriginalPath, trustStat: _changes is null);
+        bool differs = library.Fingerprint.DiffersFrom(library.OriginalPath, trustStat: _changes is null, out file);
         _changes?.Examined(module.Name, differs);
         return differs;
     }
 
-    /// <param name="changed">For a reload, the modules whose files changed; null for a start.</param>
-    private Transaction RunTransaction(HashSet<string>? changed)
+    /// <param name="changed">For a reload, the modules whose files changed, with the bytes the check read; null for a start.</param>
+    private Transaction RunTransaction(Dictionary<string, ModuleFile?>? changed)
     {
         var transaction = new Transaction();
         _transaction = transaction;
@@ -246,7 +259,7 @@ public sealed unsafe partial class HcrRuntime
     }
 
     /// <summary>Depth-first in import order, dependencies first; each module once; unchanged modules are walked, not reloaded.</summary>
-    private void Discover(IReadOnlyList<string> imports, Transaction transaction, HashSet<string>? changed)
+    private void Discover(IReadOnlyList<string> imports, Transaction transaction, Dictionary<string, ModuleFile?>? changed)
     {
         foreach (string name in imports)
         {
@@ -255,14 +268,15 @@ public sealed unsafe partial class HcrRuntime
                 continue;
             }
 
-            if (_modules.TryGetValue(name, out var existing) && existing.IsLoaded && !(changed?.Contains(name) ?? false))
+            ModuleFile? read = null;
+            if (_modules.TryGetValue(name, out var existing) && existing.IsLoaded && !(changed?.TryGetValue(name, out read) ?? false))
             {
                 Discover(existing.Imports, transaction, changed);
                 transaction.Order.Add(existing);
                 continue;
             }
 
-            var module = Load(name, transaction);
+            var module = Load(name, transaction, read);
             Discover(module.Imports, transaction, changed);
             transaction.Order.Add(module);
             transaction.Loaded.Add(module);
@@ -270,7 +284,10 @@ public sealed unsafe partial class HcrRuntime
     }
 
     /// <summary>Loads a fresh copy of a module's library; the old one, if any, stays loaded (and running) until commit.</summary>
-    private ModuleDescriptor Load(string name, Transaction transaction)
+    /// <param name="name">The module.</param>
+    /// <param name="transaction">The start or reload.</param>
+    /// <param name="read">Its file as the change check read it, or null.</param>
+    private ModuleDescriptor Load(string name, Transaction transaction, ModuleFile? read)
     {
         if (name == _root.Name)
         {
@@ -283,7 +300,7 @@ public sealed unsafe partial class HcrRuntime
         _changes?.Watch(name, path);
         string copy = System.IO.Path.Combine(_copyDirectory,
             $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
-        var library = ModuleLibrary.Load(name, path, copy);
+        var library = ModuleLibrary.Load(name, path, copy, read?.Path == path ? read : null);
 
         if (!_modules.TryGetValue(name, out var module))
         {

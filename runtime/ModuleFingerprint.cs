@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace HcrLab.Runtime;
 
 /// <summary>
@@ -23,9 +21,8 @@ internal sealed class ModuleFingerprint
 
     public string ContentHash { get; }
 
-    /// <summary>The original's size and time (read before its bytes) with the hash of the bytes that were loaded.</summary>
-    public static ModuleFingerprint Of(FileInfo original, ReadOnlySpan<byte> loaded) =>
-        new(original.Length, original.LastWriteTimeUtc, HashOf(loaded));
+    /// <summary>The file's size and time (taken before its bytes were read) with the hash of the bytes that were loaded.</summary>
+    public static ModuleFingerprint Of(ModuleFile loaded) => new(loaded.Stat.Length, loaded.Stat.LastWriteTimeUtc, loaded.Hash);
 
     /// <summary>True when <paramref name="path"/> exists and holds other bytes than the ones loaded.</summary>
     /// <param name="path">The module's file.</param>
@@ -34,44 +31,47 @@ internal sealed class ModuleFingerprint
     /// milliseconds), so two writes within one tick look alike; a caller that knows the file was written (a change
     /// report) passes false.
     /// </param>
-    public bool DiffersFrom(string path, bool trustStat = true)
+    /// <param name="changed">When the result is true, the file as it was read and found different: load these bytes.</param>
+    public bool DiffersFrom(string path, bool trustStat, out ModuleFile? changed)
     {
-        var file = new FileInfo(path);
-        if (!file.Exists)
+        changed = null;
+        var stat = new FileInfo(path);
+        if (!stat.Exists)
         {
             // Mid-rebuild, or removed: nothing to load, so not a change.
             return false;
         }
 
-        bool sameStat = file.Length == Size && file.LastWriteTimeUtc == LastWriteUtc;
+        bool sameStat = stat.Length == Size && stat.LastWriteTimeUtc == LastWriteUtc;
         if (trustStat && sameStat && LastWriteUtc.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             return false;
         }
 
-        string hash;
+        ModuleFile? file;
         try
         {
-            hash = HashOf(path);
+            file = ModuleFile.Read(stat);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
 
-        if (hash != ContentHash)
+        if (file is null)
         {
+            return false;
+        }
+
+        if (file.Hash != ContentHash)
+        {
+            changed = file;
             return true;
         }
 
         // Same bytes under a new time stamp: remember the stamp so the next check is cheap again.
-        Size = file.Length;
-        LastWriteUtc = file.LastWriteTimeUtc;
+        Size = stat.Length;
+        LastWriteUtc = stat.LastWriteTimeUtc;
         return false;
     }
-
-    private static string HashOf(ReadOnlySpan<byte> bytes) => Convert.ToHexString(SHA256.HashData(bytes));
-
-    // Module files are small enough to read whole: one read instead of a buffered stream's many.
-    private static string HashOf(string path) => HashOf(File.ReadAllBytes(path));
 }

@@ -53,25 +53,30 @@ internal sealed unsafe class ModuleLibrary
     public ModuleFingerprint Fingerprint { get; private set; } = null!;
 
     /// <summary>Copies <paramref name="originalPath"/> to <paramref name="copyPath"/>, loads the copy, and reads its imports and hash.</summary>
+    /// <param name="module">The module's name.</param>
+    /// <param name="originalPath">The module's file.</param>
+    /// <param name="copyPath">Where the copy that is loaded goes (a name no earlier load used).</param>
+    /// <param name="read">The file as a change check already read it, or null to read it now.</param>
     /// <exception cref="ModuleLoadException">Any step failed; nothing stays loaded and the copy is gone.</exception>
-    public static ModuleLibrary Load(string module, string originalPath, string copyPath)
+    public static ModuleLibrary Load(string module, string originalPath, string copyPath, ModuleFile? read = null)
     {
-        var original = new FileInfo(originalPath);
-        if (!original.Exists)
-        {
-            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, "the file does not exist");
-        }
-
         // Read once: the bytes checked, hashed and written to the copy are the same, whatever happens to the file meanwhile.
-        byte[] bytes;
+        ModuleFile? file = read;
         try
         {
-            bytes = File.ReadAllBytes(originalPath);
+            file ??= ModuleFile.Read(originalPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
         }
+
+        if (file is null)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, "the file does not exist");
+        }
+
+        byte[] bytes = file.Bytes;
 
         // glibc's loader trusts the file's layout: a truncated library would kill the process inside dlopen.
         if (ElfCheck.Problem(bytes) is { } problem)
@@ -90,7 +95,7 @@ internal sealed unsafe class ModuleLibrary
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
         }
 
-        var fingerprint = ModuleFingerprint.Of(original, bytes);
+        var fingerprint = ModuleFingerprint.Of(file);
         Native.ClearDlerror();
         nint handle = Native.Dlopen(copyPath, Native.RtldNow | Native.RtldLocal);
         if (handle == 0)
