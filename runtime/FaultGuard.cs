@@ -105,6 +105,12 @@ internal static unsafe partial class FaultGuard
         return signal == 0;
     }
 
+    /// <summary>
+    /// <c>*where = value</c> for an output pointer a module passed, with faults contained (only inside a guarded call).
+    /// False when the write faulted.
+    /// </summary>
+    public static bool TryStorePointer(nint* where, nint value) => GuardStorePointer(where, value) == 0;
+
     /// <summary>"image+0xoffset" for an address inside a loaded object, or null.</summary>
     private static string? Location(ulong pc)
     {
@@ -167,6 +173,10 @@ internal static unsafe partial class FaultGuard
     [LibraryImport(Library, EntryPoint = "hcr_guard_strnlen")]
     [SuppressGCTransition]
     private static partial int GuardStrnlen(byte* text, nuint max, out nuint length);
+
+    [LibraryImport(Library, EntryPoint = "hcr_guard_store_pointer")]
+    [SuppressGCTransition]
+    private static partial int GuardStorePointer(nint* where, nint value);
 
     [LibraryImport("libc.so.6", EntryPoint = "dladdr")]
     private static partial int Dladdr(nint address, DlInfo* info);

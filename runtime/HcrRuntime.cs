@@ -43,6 +43,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     private HcrRuntime(HcrRuntimeOptions options)
     {
+        if (options.ContainFaults)
+        {
+            FaultGuard.EnsureInstalled();
+        }
+
         Options = options;
         Table = new JumpTable(options.JumpTableCapacity, options.JumpTableAnchor)
         {

@@ -38,6 +38,14 @@ internal sealed unsafe class ModuleLibrary
 
     public bool IsOpen => _handle != 0;
 
+    /// <summary>
+    /// True once code of this library faulted under the fault guard: it is never unloaded (<see cref="Close"/> only
+    /// deletes the copy), since its code stopped halfway and may have left pointers into the image behind.
+    /// </summary>
+    public bool Faulted { get; private set; }
+
+    public void MarkFaulted() => Faulted = true;
+
     public delegate* unmanaged<nint, nint, void> HcrInit000 { get; private set; }
 
     public delegate* unmanaged<void> HcrCreateTypeInfos { get; private set; }
@@ -52,9 +60,14 @@ internal sealed unsafe class ModuleLibrary
 
     public ModuleFingerprint Fingerprint { get; private set; } = null!;
 
-    /// <summary>Copies <paramref name="originalPath"/> to <paramref name="copyPath"/>, loads the copy, and reads its imports and hash.</summary>
-    /// <exception cref="ModuleLoadException">Any step failed; nothing stays loaded and the copy is gone.</exception>
-    public static ModuleLibrary Load(string module, string originalPath, string copyPath)
+    /// <summary>
+    /// Copies <paramref name="originalPath"/> to <paramref name="copyPath"/>, loads the copy, and reads its imports and
+    /// hash (with <paramref name="containFaults"/>, calling the module's functions under the fault guard).
+    /// </summary>
+    /// <exception cref="ModuleLoadException">
+    /// Any step failed; nothing stays loaded (except a library whose code faulted: it stays mapped) and the copy is gone.
+    /// </exception>
+    public static ModuleLibrary Load(string module, string originalPath, string copyPath, bool containFaults)
     {
         var original = new FileInfo(originalPath);
         if (!original.Exists)
@@ -94,7 +107,7 @@ internal sealed unsafe class ModuleLibrary
         try
         {
             library.ResolveExports();
-            library.ReadMetadata();
+            library.ReadMetadata(containFaults);
             return library;
         }
         catch
@@ -104,10 +117,10 @@ internal sealed unsafe class ModuleLibrary
         }
     }
 
-    /// <summary>Unloads the library and deletes its copy. Calling code of this library afterwards faults.</summary>
+    /// <summary>Unloads the library (unless it <see cref="Faulted"/>) and deletes its copy. Calling code of this library afterwards faults.</summary>
     public void Close()
     {
-        if (_handle != 0)
+        if (_handle != 0 && !Faulted)
         {
             Native.Dlclose(_handle);
             _handle = 0;
@@ -137,13 +150,13 @@ internal sealed unsafe class ModuleLibrary
     /// Reads the import list and the signature hash. The pointers come from the module's code, so each one is checked
     /// against the process's readable mappings before it is followed: a wild pointer is an error, not a fault.
     /// </summary>
-    private void ReadMetadata()
+    private void ReadMetadata(bool containFaults)
     {
-        var getImports = (delegate* unmanaged<byte**>)Native.Dlsym(_handle, "HcrGetImportedModules");
-        var getHash = (delegate* unmanaged<byte*>)Native.Dlsym(_handle, "HcrGetSigHash");
+        nint getImports = Native.Dlsym(_handle, "HcrGetImportedModules");
+        nint getHash = Native.Dlsym(_handle, "HcrGetSigHash");
         var memory = new ModuleMemoryReader();
 
-        byte** list = getImports();
+        byte** list = (byte**)CallMetadata("HcrGetImportedModules", getImports, containFaults);
         if (list == null)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, "HcrGetImportedModules returned NULL");
@@ -180,7 +193,7 @@ internal sealed unsafe class ModuleLibrary
             imports.Add(import);
         }
 
-        byte* hash = getHash();
+        byte* hash = (byte*)CallMetadata("HcrGetSigHash", getHash, containFaults);
         if (hash == null)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, "HcrGetSigHash returned NULL");
@@ -188,6 +201,23 @@ internal sealed unsafe class ModuleLibrary
 
         Imports = imports;
         SignatureHash = Utf8(memory, hash, "the signature hash");
+    }
+
+    /// <summary>Calls a metadata function of the module (no arguments, a pointer back), under the fault guard when asked.</summary>
+    private nint CallMetadata(string function, nint fn, bool containFaults)
+    {
+        if (!containFaults)
+        {
+            return ((delegate* unmanaged<nint>)fn)();
+        }
+
+        if (FaultGuard.Call(function, fn, 0, 0, out nint result) is { } fault)
+        {
+            MarkFaulted();
+            throw ModuleLoadException.Faulted(Module, OriginalPath, ModuleLoadStage.Metadata, fault);
+        }
+
+        return result;
     }
 
     /// <summary>

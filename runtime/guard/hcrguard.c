@@ -230,14 +230,32 @@ EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, 
     return 0;
 }
 
-/* The length of the C string at text, at most max: 0 with *length, or the signal a read of it raised. */
-EXPORT int hcr_guard_strnlen(const char* text, size_t max, size_t* length)
+/* Probes: an access to memory a module named (a string it passed, an output pointer), contained wherever it faults. */
+static int probe(void* fn, void* a0, void* a1, void** result)
 {
     hcr_guard_frame frame;
     memset(&frame, 0, sizeof frame);
     frame.probe = 1;
+    return hcr_guard_call(&frame, fn, a0, a1, result);
+}
+
+/* The length of the C string at text, at most max: 0 with *length, or the signal a read of it raised. */
+EXPORT int hcr_guard_strnlen(const char* text, size_t max, size_t* length)
+{
     void* value = NULL;
-    int signal_number = hcr_guard_call(&frame, (void*)&strnlen, (void*)text, (void*)max, &value);
+    int signal_number = probe((void*)&strnlen, (void*)text, (void*)max, &value);
     *length = (size_t)(uintptr_t)value;
     return signal_number;
+}
+
+static void* store_pointer(void* where, void* value)
+{
+    *(void* volatile*)where = value;
+    return NULL;
+}
+
+/* *where = value: 0, or the signal the write raised. */
+EXPORT int hcr_guard_store_pointer(void** where, void* value)
+{
+    return probe((void*)&store_pointer, (void*)where, value, NULL);
 }
