@@ -6,10 +6,13 @@ namespace HcrLab.Tests.Reliability;
 /// <summary>The child-process halves of tests whose subject may kill the process (see <see cref="ReliabilityMain"/>).</summary>
 internal static unsafe class ChildScenarios
 {
-    /// <summary>Module <c>a</c> v1 runs; v2's <c>Init000</c> writes through a NULL pointer during the reload.</summary>
-    public static int CrashAtInit()
+    /// <summary>
+    /// Module <c>a</c> v1 runs; v2's <c>Init000</c> writes through a NULL pointer during the reload. With the fault guard
+    /// (<paramref name="containFaults"/>) the reload is refused and v1 answers again; without it the process dies.
+    /// </summary>
+    public static int CrashAtInit(bool containFaults)
     {
-        using var bench = new ModuleWorkbench();
+        using var bench = new ModuleWorkbench(options: new HcrRuntimeOptions { ContainFaults = containFaults });
         bench.Build("a", 1, ModuleReloadTests.Module());
         bench.Runtime.Start("a");
         Console.WriteLine($"v1 running: value(10) = {bench.Call("a", "value", 10)}");
@@ -23,14 +26,30 @@ internal static unsafe class ChildScenarios
         catch (HcrException e)
         {
             Console.WriteLine($"reload refused: {e.Message}");
+            Console.WriteLine($"v1 still running: value(10) = {bench.Call("a", "value", 10)}");
         }
 
+        return 0;
+    }
+
+    /// <summary>Module <c>a</c> starts under the fault guard; then the host calls its <c>crash</c>, which writes through NULL outside any guarded call.</summary>
+    public static int CrashOutsideGuard()
+    {
+        using var bench = new ModuleWorkbench();
+        bench.Build("a", 1, ModuleReloadTests.Module(datInit: "hcrRegisterProc(M, \"crash\", (void*)crash);")
+            .Replace("void DatInit000(void) {", "static int64_t crash(int64_t x) { *(volatile int64_t*)0 = x; return x; }\nvoid DatInit000(void) {", StringComparison.Ordinal));
+        bench.Runtime.Start("a");
+        Console.WriteLine($"started with the fault guard: value(10) = {bench.Call("a", "value", 10)}");
+        Console.WriteLine("calling crash(), which writes through NULL");
+        Console.WriteLine($"crash returned {bench.Call("a", "crash", 10)}");
         return 0;
     }
 
     /// <summary>
     /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c>; prints one line per file,
     /// "N ok VALUE" or "N refused STAGE: CAUSE" or "N threw TYPE: MESSAGE". A file that kills the process prints nothing.
+    /// On standard error it marks each phase as it begins ("N start", "N call", "N unload"), so the parent can say in
+    /// which one a child died: the start (the loader, init code), the host's own call through the slot, or unloading.
     /// </summary>
     public static int LoadEach(string[] files)
     {
@@ -43,7 +62,9 @@ internal static unsafe class ChildScenarios
                 File.Copy(files[i], bench.PathOf("m"));
                 try
                 {
+                    Mark(i, "start");
                     bench.Runtime.Start("m");
+                    Mark(i, "call");
                     outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
                 }
                 catch (ModuleLoadException e)
@@ -55,6 +76,8 @@ internal static unsafe class ChildScenarios
                     string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
                     outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
                 }
+
+                Mark(i, "unload");
             }
 
             Console.WriteLine($"{i} {outcome}");
@@ -64,4 +87,10 @@ internal static unsafe class ChildScenarios
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+
+    private static void Mark(int file, string phase)
+    {
+        Console.Error.WriteLine($"{file} {phase}");
+        Console.Error.Flush();
+    }
 }

@@ -10,7 +10,8 @@ namespace HcrLab.Tests.Reliability;
 /// <code>
 /// stress [--calls N] [--threads T] [--seconds S] [--retain G]   one line of figures (StressReport)
 /// fuzz [--per-kind N] [--seed S]                   mutated libraries, each started in a child process: counts
-/// crash-at-init                                     runs module "a", reloads it into a v2 that faults in Init000
+/// crash-at-init [--no-guard]                        runs module "a", reloads it into a v2 that faults in Init000
+/// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
 /// </code>
 /// </summary>
@@ -20,7 +21,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] | crash-at-init | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
             return 2;
         }
 
@@ -47,7 +48,9 @@ internal static class ReliabilityMain
                 fuzz.Untyped.ForEach(u => Console.WriteLine($"untyped: {u}"));
                 return fuzz.Untyped.Count == 0 ? 0 : 1;
             case "crash-at-init":
-                return ChildScenarios.CrashAtInit();
+                return ChildScenarios.CrashAtInit(containFaults: !args.Contains("--no-guard"));
+            case "crash-outside-guard":
+                return ChildScenarios.CrashOutsideGuard();
             case "load-each":
                 return ChildScenarios.LoadEach(args[1..]);
             default:
