@@ -32,7 +32,13 @@ internal sealed class FuzzReport
 
     public Dictionary<string, int> RefusedByStage { get; } = [];
 
+    /// <summary>Refusals that were a contained fault, by the module function that faulted and the signal ("Init000 SIGSEGV").</summary>
+    public Dictionary<string, int> FaultsByFunction { get; } = [];
+
     public List<string> Untyped { get; } = [];
+
+    /// <summary>Crashes by the phase the child had begun for that file: start (loader and init code), call (the host's call through the slot), unload.</summary>
+    public Dictionary<string, int> CrashesByPhase { get; } = [];
 
     /// <summary>Crashes while a child handled a file that runs no code (refused before dlopen): counted against the last file the child loaded.</summary>
     public int DelayedCrashes { get; set; }
@@ -52,6 +58,8 @@ internal sealed class FuzzReport
             $"{kind,-14} " + string.Join(" ", Enum.GetValues<FuzzOutcome>().Select(o => $"{o.ToString().ToLowerInvariant()}={Counts.GetValueOrDefault((kind, o))}")));
         return string.Join("\n", lines)
             + $"\nrefused by stage: {string.Join(" ", RefusedByStage.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ncontained faults by function: {string.Join(", ", FaultsByFunction.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ncrashes by phase: {string.Join(" ", CrashesByPhase.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
             + $"\ncrashes while handling a file that runs no code (counted against the last file loaded)={DelayedCrashes}"
             + $"\ncrashes that did not repeat when the file ran alone again={NotRepeatedAlone}"
             + $"\ntotal={Total}";
@@ -113,7 +121,7 @@ internal static partial class LibraryFuzz
         while (next < cases.Count)
         {
             var batch = cases.Skip(next).Take(BatchSize).ToList();
-            var (answers, death) = RunChild([.. batch.Select(c => c.File)], perFileTimeout);
+            var (answers, death, phase) = RunChild([.. batch.Select(c => c.File)], perFileTimeout);
             answers.CopyTo(outcomes, next);
             next += answers.Count;
             if (death is not { } died)
@@ -125,18 +133,20 @@ internal static partial class LibraryFuzz
             // itself: then code an earlier file of the same child ran (a wild write in its init) is to blame, and the
             // crash goes to the last one that was loaded. Otherwise the file is run alone again, to tell a crash that
             // repeats from one that depends on where address-space layout randomisation put things.
-            var (solo, soloDeath) = RunChild([cases[next].File], perFileTimeout);
+            var (solo, soloDeath, soloPhase) = RunChild([cases[next].File], perFileTimeout);
             int culprit = soloDeath is null && RanNoCode(solo[0]) ? LastLoaded(outcomes, next - answers.Count, next) : -1;
             if (culprit >= 0)
             {
                 outcomes[next] = solo[0];
                 outcomes[culprit] = (died, "the process died later, while it loaded a file that runs no code");
                 report.DelayedCrashes++;
+                Count(report, died, "later");
                 Keep(cases[culprit].File, $"{cases[culprit].Kind}-{culprit}.so");
             }
             else
             {
                 outcomes[next] = (soloDeath ?? died, "");
+                Count(report, soloDeath ?? died, soloDeath is null ? phase : soloPhase);
                 if (soloDeath is null)
                 {
                     report.NotRepeatedAlone++;
@@ -160,6 +170,13 @@ internal static partial class LibraryFuzz
             {
                 string stage = detail.Split(':')[0];
                 report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
+                if (FaultLine().Match(detail) is { Success: true } fault)
+                {
+                    // Where the PC was: the module's own code (its copies are named m.g<generation>.<n>.so) or a library.
+                    string image = fault.Groups[3].Success ? fault.Groups[3].Value : "unmapped";
+                    string key = $"{fault.Groups[1].Value} {fault.Groups[2].Value} in {(ModuleCopy().IsMatch(image) ? "the module" : image)}";
+                    report.FaultsByFunction[key] = report.FaultsByFunction.GetValueOrDefault(key) + 1;
+                }
             }
             else if (outcome == FuzzOutcome.Untyped)
             {
@@ -188,8 +205,19 @@ internal static partial class LibraryFuzz
         return -1;
     }
 
-    /// <summary>One child over <paramref name="files"/>: the answers it gave, in order, and how it died before the rest (null when it did not).</summary>
-    private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death) RunChild(List<string> files, TimeSpan perFileTimeout)
+    private static void Count(FuzzReport report, FuzzOutcome death, string phase)
+    {
+        if (death == FuzzOutcome.Crashed)
+        {
+            report.CrashesByPhase[phase] = report.CrashesByPhase.GetValueOrDefault(phase) + 1;
+        }
+    }
+
+    /// <summary>
+    /// One child over <paramref name="files"/>: the answers it gave, in order, how it died before the rest (null when it
+    /// did not), and the phase it had begun for the file it died on (its last mark on standard error).
+    /// </summary>
+    private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death, string Phase) RunChild(List<string> files, TimeSpan perFileTimeout)
     {
         var child = ChildProcess.Run(perFileTimeout * files.Count + TimeSpan.FromSeconds(10), ["load-each", .. files]);
         var answers = new List<(FuzzOutcome, string)>();
@@ -210,7 +238,9 @@ internal static partial class LibraryFuzz
             });
         }
 
-        return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
+        string mark = $"{answers.Count} ";
+        string phase = child.Error.ReplaceLineEndings("\n").Split('\n').LastOrDefault(l => l.StartsWith(mark, StringComparison.Ordinal))?[mark.Length..] ?? "none";
+        return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed, phase);
     }
 
     /// <summary>With HCRLAB_FUZZ_KEEP set, files that killed their child are copied there for a look.</summary>
@@ -243,4 +273,11 @@ internal static partial class LibraryFuzz
 
     [GeneratedRegex(@"^(\d+) (ok|refused|threw) (.*)$")]
     private static partial Regex AnswerLine();
+
+    /// <summary>A refusal's detail when the fault guard contained a fault: "Init: Init000 faulted: SIGSEGV (...".</summary>
+    [GeneratedRegex(@"^\w+: (.+?) faulted: (SIG\w+) .*?, pc 0x[0-9a-f]+(?: \(([^+)]+)\+0x[0-9a-f]+\))?")]
+    private static partial Regex FaultLine();
+
+    [GeneratedRegex(@"^m\.g\d+\.\d+\.so$")]
+    private static partial Regex ModuleCopy();
 }
