@@ -209,6 +209,9 @@ EXPORT int hcr_guard_install(const char* runtime_directory)
 EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, void** result)
 {
     sigjmp_buf jump;
+    uint32_t mxcsr;
+    uint16_t x87_control;
+    __asm__ volatile ("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_control));
     frame->armed = 0;
     frame->signal = 0;
     frame->code = 0;
@@ -217,6 +220,7 @@ EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, 
     frame->jump = &jump;
     frame->outer = current_frame;
     if (sigsetjmp(jump, 1) != 0) {
+        __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control));
         current_frame = frame->outer;
         return frame->signal;
     }
@@ -224,6 +228,11 @@ EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, 
     current_frame = frame;
     frame->armed = 1;
     void* value = ((void* (*)(void*, void*))fn)(a0, a1);
+    /* Code that runs wild may return with callee-saved registers, the direction flag or the floating-point control
+       words changed (the fuzz found a module returning with another r14). Tell the compiler every callee-saved
+       register is clobbered, so that it saves them all on entry, restores them on return and reloads what it needs
+       from the stack; and put the flag and the control words back. */
+    __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control) : "rbx", "rbp", "r12", "r13", "r14", "r15", "memory");
     frame->armed = 0;
     current_frame = frame->outer;
     if (result != NULL) *result = value;
