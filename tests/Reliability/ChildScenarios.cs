@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using HcrLab.Runtime;
 using HcrLab.Tests.Runtime;
 
@@ -55,35 +56,58 @@ internal static unsafe class ChildScenarios
     {
         for (int i = 0; i < files.Length; i++)
         {
-            // The line is written after the runtime is disposed: unloading runs the library's code too (its destructors).
-            string outcome;
-            using (var bench = new ModuleWorkbench())
-            {
-                File.Copy(files[i], bench.PathOf("m"));
-                try
-                {
-                    Mark(i, "start");
-                    bench.Runtime.Start("m");
-                    Mark(i, "call");
-                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
-                }
-                catch (ModuleLoadException e)
-                {
-                    outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
-                }
-                catch (Exception e)
-                {
-                    string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
-                    outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
-                }
-
-                Mark(i, "unload");
-            }
-
-            Console.WriteLine($"{i} {outcome}");
+            Console.WriteLine($"{i} {LoadOne(i, files[i], startOnly: false)}");
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// One file of <see cref="LoadEach"/>: "ok VALUE", "refused STAGE: CAUSE" or "threw TYPE: MESSAGE". With
+    /// <paramref name="startOnly"/> only what the runtime does runs (the loader, then init code under the fault guard):
+    /// no call of the host's through the slot, and the loaded copies are pinned with one more dlopen reference so that
+    /// unloading runs none of their destructors; the answer is then "started".
+    /// </summary>
+    public static string LoadOne(int index, string file, bool startOnly)
+    {
+        // The answer is made after the runtime is disposed: unloading runs the library's code too (its destructors).
+        string outcome;
+        using (var bench = new ModuleWorkbench())
+        {
+            File.Copy(file, bench.PathOf("m"));
+            try
+            {
+                Mark(index, "start");
+                bench.Runtime.Start("m");
+                if (startOnly)
+                {
+                    foreach (string copy in Directory.GetFiles(bench.Runtime.CopyDirectory, "*.so"))
+                    {
+                        NativeLibrary.Load(copy);
+                    }
+
+                    outcome = "started";
+                }
+                else
+                {
+                    Mark(index, "call");
+                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
+                }
+            }
+            catch (ModuleLoadException e)
+            {
+                outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
+            }
+            catch (Exception e)
+            {
+                string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
+                outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
+            }
+
+            Mark(index, "unload");
+        }
+
+        return outcome;
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");

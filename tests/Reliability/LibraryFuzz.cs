@@ -21,6 +21,9 @@ internal enum FuzzOutcome
     /// <summary>The process died (inside the loader or the module's init code).</summary>
     Crashed,
 
+    /// <summary>Loaded; not called (the one-process, start-only run: only the runtime's own calls into module code ran).</summary>
+    Started,
+
     /// <summary>No answer within the time limit; the child was killed.</summary>
     Hung,
 }
@@ -48,6 +51,9 @@ internal sealed class FuzzReport
 
     public int Total => Counts.Values.Sum();
 
+    /// <summary>Set by a one-process run, which can only report at all when no file ended its process.</summary>
+    public string? OneProcess { get; set; }
+
     public int Count(FuzzOutcome outcome, string? kind = null) =>
         Counts.Where(c => c.Key.Outcome == outcome && (kind is null || c.Key.Kind == kind)).Sum(c => c.Value);
 
@@ -62,7 +68,8 @@ internal sealed class FuzzReport
             + $"\ncrashes by phase: {string.Join(" ", CrashesByPhase.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
             + $"\ncrashes while handling a file that runs no code (counted against the last file loaded)={DelayedCrashes}"
             + $"\ncrashes that did not repeat when the file ran alone again={NotRepeatedAlone}"
-            + $"\ntotal={Total}";
+            + $"\ntotal={Total}"
+            + (OneProcess is null ? "" : $"\n{OneProcess}");
     }
 }
 
@@ -79,7 +86,13 @@ internal static partial class LibraryFuzz
     /// <summary>The library every mutant starts from: <see cref="ModuleReloadTests.Module"/> v1, whose <c>value(10)</c> is 11.</summary>
     public static byte[] Original(ModuleWorkbench bench) => File.ReadAllBytes(bench.Build("m", 1, ModuleReloadTests.Module()));
 
-    public static FuzzReport Run(byte[] original, int perKind, int seed, TimeSpan perFileTimeout)
+    /// <summary>
+    /// The mutants of <paramref name="original"/>, <paramref name="perKind"/> of each kind from <paramref name="seed"/>.
+    /// <paramref name="oneProcess"/> null: each in child processes (a death is counted and the next child goes on);
+    /// false or true: all in this process, with nothing to catch a death (true: start only, see
+    /// <see cref="ChildScenarios.LoadOne"/>).
+    /// </summary>
+    public static FuzzReport Run(byte[] original, int perKind, int seed, TimeSpan perFileTimeout, bool? oneProcess = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), $"hcrlab-fuzz-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -105,7 +118,7 @@ internal static partial class LibraryFuzz
                 Add("elf-header", headed);
             }
 
-            return Load(cases, perFileTimeout);
+            return oneProcess is { } startOnly ? LoadHere(cases, startOnly) : Load(cases, perFileTimeout);
         }
         finally
         {
@@ -157,6 +170,30 @@ internal static partial class LibraryFuzz
             next++;
         }
 
+        Tally(cases, outcomes, report);
+        return report;
+    }
+
+    /// <summary>Every file in this process, one after the other: the run ends with a report only if none of them ends the process.</summary>
+    private static FuzzReport LoadHere(List<(string Kind, string File)> cases, bool startOnly)
+    {
+        var outcomes = new (FuzzOutcome Outcome, string Detail)[cases.Count];
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < cases.Count; i++)
+        {
+            outcomes[i] = Answer(ChildScenarios.LoadOne(i, cases[i].File, startOnly));
+        }
+
+        var report = new FuzzReport
+        {
+            OneProcess = $"one process (pid {Environment.ProcessId}, {(startOnly ? "start only" : "start, call and unload")}): all {cases.Count} files in {started.Elapsed.TotalSeconds:F0} s, still running",
+        };
+        Tally(cases, outcomes, report);
+        return report;
+    }
+
+    private static void Tally(List<(string Kind, string File)> cases, (FuzzOutcome Outcome, string Detail)[] outcomes, FuzzReport report)
+    {
         for (int i = 0; i < cases.Count; i++)
         {
             var (outcome, detail) = outcomes[i];
@@ -183,8 +220,6 @@ internal static partial class LibraryFuzz
                 report.Untyped.Add($"{cases[i].Kind}: {detail}");
             }
         }
-
-        return report;
     }
 
     /// <summary>Refused before dlopen: the file's code never ran.</summary>
@@ -229,18 +264,26 @@ internal static partial class LibraryFuzz
                 continue;
             }
 
-            string detail = match.Groups[3].Value;
-            answers.Add(match.Groups[2].Value switch
-            {
-                "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
-                "refused" => (FuzzOutcome.Refused, detail),
-                _ => (FuzzOutcome.Untyped, detail),
-            });
+            answers.Add(Answer(match.Groups[2].Value));
         }
 
         string mark = $"{answers.Count} ";
         string phase = child.Error.ReplaceLineEndings("\n").Split('\n').LastOrDefault(l => l.StartsWith(mark, StringComparison.Ordinal))?[mark.Length..] ?? "none";
         return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed, phase);
+    }
+
+    /// <summary>The outcome an answer of <see cref="ChildScenarios.LoadOne"/> stands for, and its detail.</summary>
+    private static (FuzzOutcome Outcome, string Detail) Answer(string answer)
+    {
+        int space = answer.IndexOf(' ', StringComparison.Ordinal);
+        string detail = space < 0 ? "" : answer[(space + 1)..];
+        return (space < 0 ? answer : answer[..space]) switch
+        {
+            "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
+            "refused" => (FuzzOutcome.Refused, detail),
+            "started" => (FuzzOutcome.Started, detail),
+            _ => (FuzzOutcome.Untyped, detail),
+        };
     }
 
     /// <summary>With HCRLAB_FUZZ_KEEP set, files that killed their child are copied there for a look.</summary>
@@ -271,7 +314,7 @@ internal static partial class LibraryFuzz
         return bytes;
     }
 
-    [GeneratedRegex(@"^(\d+) (ok|refused|threw) (.*)$")]
+    [GeneratedRegex(@"^(\d+) ((?:ok|refused|threw|started)(?: .*)?)$")]
     private static partial Regex AnswerLine();
 
     /// <summary>A refusal's detail when the fault guard contained a fault: "Init: Init000 faulted: SIGSEGV (...".</summary>

@@ -10,6 +10,8 @@ namespace HcrLab.Tests.Reliability;
 /// <code>
 /// stress [--calls N] [--threads T] [--seconds S] [--retain G]   one line of figures (StressReport)
 /// fuzz [--per-kind N] [--seed S]                   mutated libraries, each started in a child process: counts
+/// fuzz ... --one-process [--start-only]             the same files all in this process (a death ends the run; the
+///                                                   last "N phase" line on stderr says where)
 /// crash-at-init [--no-guard]                        runs module "a", reloads it into a v2 that faults in Init000
 /// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
@@ -21,7 +23,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
             return 2;
         }
 
@@ -43,7 +45,8 @@ internal static class ReliabilityMain
                     original = LibraryFuzz.Original(bench);
                 }
 
-                var fuzz = LibraryFuzz.Run(original, (int)Option(args, "--per-kind", 1000), (int)Option(args, "--seed", 1), TimeSpan.FromSeconds(2));
+                bool? oneProcess = args.Contains("--one-process") ? args.Contains("--start-only") : null;
+                var fuzz = LibraryFuzz.Run(original, (int)Option(args, "--per-kind", 1000), (int)Option(args, "--seed", 1), TimeSpan.FromSeconds(2), oneProcess);
                 Console.WriteLine(fuzz);
                 fuzz.Untyped.ForEach(u => Console.WriteLine($"untyped: {u}"));
                 return fuzz.Untyped.Count == 0 ? 0 : 1;
