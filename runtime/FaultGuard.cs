@@ -14,15 +14,28 @@ internal static unsafe partial class FaultGuard
 {
     private const string Library = "hcrguard";
 
-    private static readonly Lock InstallLock = new();
     private static bool s_installed;
 
-    /// <summary>The innermost guarded call of this thread, or null: what a C ABI entry point looks at.</summary>
+    /// <summary>
+    /// Guarded calls running now, on any thread. Outside starts and reloads it is 0, and the C ABI entry points look no
+    /// further (a plain static read): a thread inside a guarded call counted itself before it called module code, so it
+    /// never reads 0 here, and another thread that does is not inside one.
+    /// </summary>
+    private static int s_activeCalls;
+
+    /// <summary>
+    /// The innermost guarded call of this thread, or null: what a C ABI entry point looks at. The class has no static
+    /// initialiser, so reading it needs no class-initialisation check (it is on every C ABI call).
+    /// </summary>
     [ThreadStatic]
     private static GuardFrame* t_frame;
 
     /// <summary>True while the calling thread is inside a guarded call (so it runs as a callback of module code).</summary>
-    public static bool InGuardedCall => t_frame != null;
+    public static bool InGuardedCall
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => s_activeCalls != 0 && t_frame != null;
+    }
 
     /// <summary>
     /// Installs the handlers (once per process), chaining to the ones installed now.
@@ -30,27 +43,25 @@ internal static unsafe partial class FaultGuard
     /// <exception cref="InvalidOperationException">A handler could not be installed.</exception>
     public static void EnsureInstalled()
     {
-        lock (InstallLock)
+        // hcr_guard_install runs its installation once (pthread_once): callers on several threads need no lock here.
+        if (Volatile.Read(ref s_installed))
         {
-            if (s_installed)
-            {
-                return;
-            }
-
-            // Under CoreCLR the runtime's own native libraries sit beside System.Private.CoreLib: faults there are
-            // managed code's. A NativeAOT library has no such directory; its managed code is in the object that holds
-            // the guard, which the guard leaves out by itself.
-            string? directory = RuntimeFeature.IsDynamicCodeSupported && RuntimeEnvironment.GetRuntimeDirectory() is { Length: > 0 } runtime
-                ? System.IO.Path.TrimEndingDirectorySeparator(runtime) + "/"
-                : null;
-            int failed = Install(directory);
-            if (failed != 0)
-            {
-                throw new InvalidOperationException($"the fault guard could not install its handler for {ModuleFault.SignalName(failed)}");
-            }
-
-            s_installed = true;
+            return;
         }
+
+        // Under CoreCLR the runtime's own native libraries sit beside System.Private.CoreLib: faults there are
+        // managed code's. A NativeAOT library has no such directory; its managed code is in the object that holds the
+        // guard, which the guard leaves out by itself.
+        string? directory = RuntimeFeature.IsDynamicCodeSupported && RuntimeEnvironment.GetRuntimeDirectory() is { Length: > 0 } runtime
+            ? System.IO.Path.TrimEndingDirectorySeparator(runtime) + "/"
+            : null;
+        int failed = Install(directory);
+        if (failed != 0)
+        {
+            throw new InvalidOperationException($"the fault guard could not install its handler for {ModuleFault.SignalName(failed)}");
+        }
+
+        Volatile.Write(ref s_installed, true);
     }
 
     /// <summary>
@@ -62,6 +73,7 @@ internal static unsafe partial class FaultGuard
         GuardFrame frame;
         var outer = t_frame;
         t_frame = &frame;
+        Interlocked.Increment(ref s_activeCalls);
         nint value = 0;
         int signal;
         try
@@ -70,6 +82,7 @@ internal static unsafe partial class FaultGuard
         }
         finally
         {
+            Interlocked.Decrement(ref s_activeCalls);
             t_frame = outer;
         }
 
@@ -78,13 +91,13 @@ internal static unsafe partial class FaultGuard
     }
 
     /// <summary>
-    /// What each C ABI entry point does first: when its thread is inside a guarded call (module code called it), the
-    /// guard is disarmed until the returned scope is disposed. Outside a guarded call it costs one thread-static read.
+    /// What each C ABI entry point does when <see cref="InGuardedCall"/> (module code called it): disarms the guarded
+    /// call until the returned scope is disposed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static CallbackScope EnterCallback()
     {
-        var frame = t_frame;
+        var frame = s_activeCalls != 0 ? t_frame : null;
         if (frame == null || frame->Armed == 0)
         {
             return default;

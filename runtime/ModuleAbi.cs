@@ -351,6 +351,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint GetProcAddressEntry(nint handle, byte* name)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return GetProcAddress(handle, name);
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return GetProcAddress(handle, name);
     }
@@ -358,6 +363,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint RegisterProcEntry(byte* module, byte* name, nint fn)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return RegisterProc(module, name, fn);
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return RegisterProc(module, name, fn);
     }
@@ -365,6 +375,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint GetProcEntry(byte* module, byte* name)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return GetProc(module, name);
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return GetProc(module, name);
     }
@@ -372,6 +387,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static byte RegisterGlobalEntry(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return RegisterGlobal(module, name, size, gcMarker, output);
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return RegisterGlobal(module, name, size, gcMarker, output);
     }
@@ -379,6 +399,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint GetGlobalEntry(byte* module, byte* name)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return GetGlobal(module, name);
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return GetGlobal(module, name);
     }
@@ -386,6 +411,12 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void AddEventHandlerEntry(byte isBefore, nint function)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            AddEventHandler(isBefore, function);
+            return;
+        }
+
         using var callback = FaultGuard.EnterCallback();
         AddEventHandler(isBefore, function);
     }
@@ -393,6 +424,12 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void AddModuleEntry(byte* module)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            AddModule(module);
+            return;
+        }
+
         using var callback = FaultGuard.EnterCallback();
         AddModule(module);
     }
@@ -400,6 +437,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static long GenerationEntry()
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return Generation();
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return Generation();
     }
@@ -407,6 +449,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static byte HasModuleChangedEntry(byte* moduleOrHash)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return HasModuleChanged(moduleOrHash);
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return HasModuleChanged(moduleOrHash);
     }
@@ -414,6 +461,11 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static byte ReloadNeededEntry()
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            return ReloadNeeded();
+        }
+
         using var callback = FaultGuard.EnterCallback();
         return ReloadNeeded();
     }
@@ -421,6 +473,12 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void PerformCodeReloadEntry()
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            PerformCodeReload();
+            return;
+        }
+
         using var callback = FaultGuard.EnterCallback();
         PerformCodeReload();
     }
@@ -428,6 +486,12 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void MarkGlobalsEntry()
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            MarkGlobals();
+            return;
+        }
+
         using var callback = FaultGuard.EnterCallback();
         MarkGlobals();
     }
@@ -435,6 +499,12 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void InitEntry(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            Init(imports, main, system, mainDataInit, handle, getProcAddr);
+            return;
+        }
+
         using var callback = FaultGuard.EnterCallback();
         Init(imports, main, system, mainDataInit, handle, getProcAddr);
     }
@@ -442,6 +512,12 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void FailInitEntry(byte* reason)
     {
+        if (!FaultGuard.InGuardedCall)
+        {
+            FailInit(reason);
+            return;
+        }
+
         using var callback = FaultGuard.EnterCallback();
         FailInit(reason);
     }
@@ -491,16 +567,17 @@ internal static unsafe class ModuleAbi
         return false;
     }
 
-    private static string? Utf8(byte* text) => Readable(text) ? Marshal.PtrToStringUTF8((nint)text) : null;
+    private static string? Utf8(byte* text) => !FaultGuard.InGuardedCall || Readable(text) ? Marshal.PtrToStringUTF8((nint)text) : null;
 
     /// <summary>
     /// Inside a guarded call (module init code calling the runtime) a string pointer is measured under the fault guard
     /// first: a corrupted module's wild pointer is then a refusal that fails its load, not an access violation in
-    /// managed code, which would end the process. Outside one the check costs a thread-static read.
+    /// managed code, which would end the process. Callers ask <see cref="FaultGuard.InGuardedCall"/> first (outside
+    /// starts and reloads one static read).
     /// </summary>
     private static bool Readable(byte* text)
     {
-        if (text == null || !FaultGuard.InGuardedCall || FaultGuard.TryMeasureCString(text, int.MaxValue, out _))
+        if (text == null || FaultGuard.TryMeasureCString(text, int.MaxValue, out _))
         {
             return true;
         }
@@ -515,7 +592,7 @@ internal static unsafe class ModuleAbi
     /// </summary>
     private static ReadOnlySpan<char> Utf8(byte* text, Span<char> buffer)
     {
-        if (text == null || !Readable(text))
+        if (text == null || (FaultGuard.InGuardedCall && !Readable(text)))
         {
             return default;
         }
