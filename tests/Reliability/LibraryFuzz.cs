@@ -174,14 +174,20 @@ internal static partial class LibraryFuzz
         return report;
     }
 
-    /// <summary>Every file in this process, one after the other: the run ends with a report only if none of them ends the process.</summary>
+    /// <summary>
+    /// Every file in this process, one after the other, with a line each ("N KIND ANSWER"): the run ends with a report
+    /// only if none of them ends the process; the files stay behind in the temp directory when one does.
+    /// </summary>
     private static FuzzReport LoadHere(List<(string Kind, string File)> cases, bool startOnly)
     {
         var outcomes = new (FuzzOutcome Outcome, string Detail)[cases.Count];
         var started = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < cases.Count; i++)
         {
-            outcomes[i] = Answer(ChildScenarios.LoadOne(i, cases[i].File, startOnly));
+            // One line a file as it goes, so that a run a file ends still shows everything before it.
+            string answer = ChildScenarios.LoadOne(i, cases[i].File, startOnly);
+            Console.WriteLine($"{i} {cases[i].Kind} {answer}");
+            outcomes[i] = Answer(answer);
         }
 
         var report = new FuzzReport
