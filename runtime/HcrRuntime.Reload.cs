@@ -374,7 +374,21 @@ public sealed unsafe partial class HcrRuntime
 
         RunInit(module, function, () =>
         {
-            if (FaultGuard.Call(function, fn, a0, a1, out _) is { } fault)
+            ModuleFault? fault;
+            try
+            {
+                fault = FaultGuard.Call(function, fn, a0, a1, out _);
+            }
+            catch (Exception e) when (e is not HcrException)
+            {
+                // The .NET runtime threw through the module's frames (the fuzz found a flipped bit whose wild call reached
+                // a reverse P/Invoke stub wrongly): the module's code stopped halfway, as after a fault.
+                module.Library!.MarkFaulted();
+                throw new ModuleLoadException(module.Name, module.Path, ModuleLoadStage.Init,
+                    $"{function}: {e.GetType().Name} came out of the module's code: {e.Message}; {ModuleLoadException.KeptMapped}", e);
+            }
+
+            if (fault is not null)
             {
                 module.Library!.MarkFaulted();
                 throw ModuleLoadException.Faulted(module.Name, module.Path, ModuleLoadStage.Init, fault);

@@ -211,7 +211,20 @@ internal sealed unsafe class ModuleLibrary
             return ((delegate* unmanaged<nint>)fn)();
         }
 
-        if (FaultGuard.Call(function, fn, 0, 0, out nint result) is { } fault)
+        ModuleFault? fault;
+        nint result;
+        try
+        {
+            fault = FaultGuard.Call(function, fn, 0, 0, out result);
+        }
+        catch (Exception e) when (e is not HcrException)
+        {
+            MarkFaulted();
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                $"{function}: {e.GetType().Name} came out of the module's code: {e.Message}; {ModuleLoadException.KeptMapped}", e);
+        }
+
+        if (fault is not null)
         {
             MarkFaulted();
             throw ModuleLoadException.Faulted(Module, OriginalPath, ModuleLoadStage.Metadata, fault);
