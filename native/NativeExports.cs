@@ -17,11 +17,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrRegisterProc")]
     private static nint RegisterProc(byte* module, byte* name, nint fn)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.RegisterProc(module, name, fn) : 0;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.RegisterProc(module, name, fn) : 0;
     }
@@ -29,11 +24,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrGetProc")]
     private static nint GetProc(byte* module, byte* name)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.GetProc(module, name) : 0;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.GetProc(module, name) : 0;
     }
@@ -42,11 +32,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrRegisterGlobal")]
     private static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.RegisterGlobal(module, name, size, gcMarker, output) : (byte)0;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.RegisterGlobal(module, name, size, gcMarker, output) : (byte)0;
     }
@@ -54,11 +39,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrGetGlobal")]
     private static nint GetGlobal(byte* module, byte* name)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.GetGlobal(module, name) : 0;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.GetGlobal(module, name) : 0;
     }
@@ -107,11 +87,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrlabHasModuleChanged")]
     private static byte HasModuleChangedC(byte* moduleOrHash)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.HasModuleChanged(moduleOrHash) : (byte)0;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.HasModuleChanged(moduleOrHash) : (byte)0;
     }
@@ -119,11 +94,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrReloadNeeded")]
     private static byte ReloadNeeded()
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.ReloadNeeded() : (byte)0;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.ReloadNeeded() : (byte)0;
     }
@@ -153,11 +123,6 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrGeneration")]
     private static long Generation()
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return NativeRuntime.Ensure() ? ModuleAbi.Generation() : -1;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return NativeRuntime.Ensure() ? ModuleAbi.Generation() : -1;
     }

@@ -91,8 +91,8 @@ internal static unsafe partial class FaultGuard
     }
 
     /// <summary>
-    /// What each C ABI entry point does when <see cref="InGuardedCall"/> (module code called it): disarms the guarded
-    /// call until the returned scope is disposed.
+    /// What each C ABI entry point does first: when its thread is inside a guarded call (module code called it), the
+    /// guard is disarmed until the returned scope is disposed. Outside starts and reloads it costs one static read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static CallbackScope EnterCallback()

@@ -351,11 +351,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint GetProcAddressEntry(nint handle, byte* name)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return GetProcAddress(handle, name);
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return GetProcAddress(handle, name);
     }
@@ -363,11 +358,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint RegisterProcEntry(byte* module, byte* name, nint fn)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return RegisterProc(module, name, fn);
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return RegisterProc(module, name, fn);
     }
@@ -375,11 +365,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint GetProcEntry(byte* module, byte* name)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return GetProc(module, name);
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return GetProc(module, name);
     }
@@ -387,11 +372,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static byte RegisterGlobalEntry(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return RegisterGlobal(module, name, size, gcMarker, output);
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return RegisterGlobal(module, name, size, gcMarker, output);
     }
@@ -399,11 +379,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static nint GetGlobalEntry(byte* module, byte* name)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return GetGlobal(module, name);
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return GetGlobal(module, name);
     }
@@ -411,12 +386,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void AddEventHandlerEntry(byte isBefore, nint function)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            AddEventHandler(isBefore, function);
-            return;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         AddEventHandler(isBefore, function);
     }
@@ -424,12 +393,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void AddModuleEntry(byte* module)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            AddModule(module);
-            return;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         AddModule(module);
     }
@@ -437,11 +400,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static long GenerationEntry()
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return Generation();
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return Generation();
     }
@@ -449,11 +407,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static byte HasModuleChangedEntry(byte* moduleOrHash)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return HasModuleChanged(moduleOrHash);
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return HasModuleChanged(moduleOrHash);
     }
@@ -461,11 +414,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static byte ReloadNeededEntry()
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            return ReloadNeeded();
-        }
-
         using var callback = FaultGuard.EnterCallback();
         return ReloadNeeded();
     }
@@ -473,12 +421,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void PerformCodeReloadEntry()
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            PerformCodeReload();
-            return;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         PerformCodeReload();
     }
@@ -486,12 +428,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void MarkGlobalsEntry()
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            MarkGlobals();
-            return;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         MarkGlobals();
     }
@@ -499,12 +435,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void InitEntry(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            Init(imports, main, system, mainDataInit, handle, getProcAddr);
-            return;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         Init(imports, main, system, mainDataInit, handle, getProcAddr);
     }
@@ -512,12 +442,6 @@ internal static unsafe class ModuleAbi
     [UnmanagedCallersOnly]
     private static void FailInitEntry(byte* reason)
     {
-        if (!FaultGuard.InGuardedCall)
-        {
-            FailInit(reason);
-            return;
-        }
-
         using var callback = FaultGuard.EnterCallback();
         FailInit(reason);
     }
