@@ -192,6 +192,14 @@ public static class ElfCheck
         public string? CheckDynamic()
         {
             var d = Dynamic!.Value;
+
+            // The loader reads the dynamic section at its address, this check at its file offset: they must be the same
+            // bytes (the one-process fuzz run died on a flipped bit in the address).
+            if (FileOffset(d.Address, d.FileSize) != (long)d.Offset)
+            {
+                return $"the dynamic segment's address 0x{d.Address:x} is not where a loadable segment maps its file offset 0x{d.Offset:x}";
+            }
+
             var needed = new List<ulong>();
             bool terminated = false;
             for (ulong at = d.Offset; at + 16 <= d.Offset + d.FileSize && (at - d.Offset) / 16 < MaxDynamicEntries; at += 16)

@@ -79,6 +79,21 @@ public sealed class ElfCheckTests
         Assert.That(ElfCheck.Problem(module), Is.EqualTo($"relocation 2 has type 1, but DT_RELACOUNT says the first {dynamic[0x6ffffff9]} are RELATIVE (type 8)"));
     }
 
+    [Test]
+    public void ADynamicSegmentWhoseAddressIsNotItsFileBytesIsRefused()
+    {
+        // The loader reads the dynamic section at p_vaddr: with bit 54 flipped it faulted inside dlopen (fuzz file 342).
+        ModuleWorkbench.RequireGcc();
+        using var bench = new ModuleWorkbench();
+        byte[] module = File.ReadAllBytes(bench.Build("a", 1, ModuleReloadTests.Module()));
+        int header = ProgramHeaderOffsets(module).Single(at => BitConverter.ToUInt32(module, at) == 2);
+        ulong address = BitConverter.ToUInt64(module, header + 16), offset = BitConverter.ToUInt64(module, header + 8);
+        module[header + 16 + 6] ^= 0x40;
+
+        Assert.That(ElfCheck.Problem(module), Is.EqualTo(
+            $"the dynamic segment's address 0x{address | (1UL << 54):x} is not where a loadable segment maps its file offset 0x{offset:x}"));
+    }
+
     /// <summary>The dynamic section's entries by tag (the last of each), read from PT_DYNAMIC.</summary>
     private static Dictionary<long, ulong> DynamicEntries(byte[] elf)
     {
@@ -115,14 +130,15 @@ public sealed class ElfCheckTests
     }
 
     /// <summary>Each program header's type, file offset, virtual address and file size (ELF64).</summary>
-    private static IEnumerable<(uint Type, ulong Offset, ulong Address, ulong Size)> ProgramHeaders(byte[] elf)
+    private static IEnumerable<(uint Type, ulong Offset, ulong Address, ulong Size)> ProgramHeaders(byte[] elf) =>
+        ProgramHeaderOffsets(elf).Select(at =>
+            (BitConverter.ToUInt32(elf, at), BitConverter.ToUInt64(elf, at + 8), BitConverter.ToUInt64(elf, at + 16), BitConverter.ToUInt64(elf, at + 32)));
+
+    /// <summary>Where each program header starts in the file.</summary>
+    private static IEnumerable<int> ProgramHeaderOffsets(byte[] elf)
     {
         ulong table = BitConverter.ToUInt64(elf, 0x20);
         int size = BitConverter.ToUInt16(elf, 0x36), count = BitConverter.ToUInt16(elf, 0x38);
-        for (int i = 0; i < count; i++)
-        {
-            int at = (int)table + (i * size);
-            yield return (BitConverter.ToUInt32(elf, at), BitConverter.ToUInt64(elf, at + 8), BitConverter.ToUInt64(elf, at + 16), BitConverter.ToUInt64(elf, at + 32));
-        }
+        return Enumerable.Range(0, count).Select(i => (int)table + (i * size));
     }
 }
