@@ -9,30 +9,44 @@ namespace HcrLab.Native;
 /// false with one <c>hcr: ...</c> line on stderr. Where Nim's signature has a Nim type, the export takes what Nim
 /// 1.6.10's generated C passes (see README.md): <c>hcrHasModuleChanged</c> a Nim string, <c>hcrAddEventHandler</c> a
 /// closure by value. <c>bool</c> is one byte (Nim's <c>NIM_BOOL</c>, C's <c>_Bool</c>); Nim's <c>int</c> and
-/// <c>Natural</c> are 64-bit.
+/// <c>Natural</c> are 64-bit. Each export first disarms the fault guard of a guarded call it was called from
+/// (<c>FaultGuard.EnterCallback</c>), as the runtime's own entry points do.
 /// </summary>
 internal static unsafe class NativeExports
 {
     [UnmanagedCallersOnly(EntryPoint = "hcrRegisterProc")]
-    private static nint RegisterProc(byte* module, byte* name, nint fn) =>
-        NativeRuntime.Ensure() ? ModuleAbi.RegisterProc(module, name, fn) : 0;
+    private static nint RegisterProc(byte* module, byte* name, nint fn)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.RegisterProc(module, name, fn) : 0;
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "hcrGetProc")]
-    private static nint GetProc(byte* module, byte* name) =>
-        NativeRuntime.Ensure() ? ModuleAbi.GetProc(module, name) : 0;
+    private static nint GetProc(byte* module, byte* name)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.GetProc(module, name) : 0;
+    }
 
     /// <summary><c>size</c> is Nim's <c>Natural</c>; <c>gcMarker</c> a <c>proc () {.nimcall.}</c>, a plain C function pointer.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hcrRegisterGlobal")]
-    private static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output) =>
-        NativeRuntime.Ensure() ? ModuleAbi.RegisterGlobal(module, name, size, gcMarker, output) : (byte)0;
+    private static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.RegisterGlobal(module, name, size, gcMarker, output) : (byte)0;
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "hcrGetGlobal")]
-    private static nint GetGlobal(byte* module, byte* name) =>
-        NativeRuntime.Ensure() ? ModuleAbi.GetGlobal(module, name) : 0;
+    private static nint GetGlobal(byte* module, byte* name)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.GetGlobal(module, name) : 0;
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "hcrInit")]
     private static void Init(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
     {
+        using var callback = FaultGuard.EnterCallback();
         if (NativeRuntime.Ensure())
         {
             ModuleAbi.Init(imports, main, system, mainDataInit, handle, getProcAddr);
@@ -42,6 +56,7 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrAddModule")]
     private static void AddModule(byte* module)
     {
+        using var callback = FaultGuard.EnterCallback();
         if (NativeRuntime.Ensure())
         {
             ModuleAbi.AddModule(module);
@@ -52,6 +67,7 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrHasModuleChanged")]
     private static byte HasModuleChanged(byte* nimString)
     {
+        using var callback = FaultGuard.EnterCallback();
         if (!NativeRuntime.Ensure())
         {
             return 0;
@@ -69,15 +85,23 @@ internal static unsafe class NativeExports
 
     /// <summary>The same question for C hosts: a C string (a signature hash, or a module name).</summary>
     [UnmanagedCallersOnly(EntryPoint = "hcrlabHasModuleChanged")]
-    private static byte HasModuleChangedC(byte* moduleOrHash) =>
-        NativeRuntime.Ensure() ? ModuleAbi.HasModuleChanged(moduleOrHash) : (byte)0;
+    private static byte HasModuleChangedC(byte* moduleOrHash)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.HasModuleChanged(moduleOrHash) : (byte)0;
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "hcrReloadNeeded")]
-    private static byte ReloadNeeded() => NativeRuntime.Ensure() ? ModuleAbi.ReloadNeeded() : (byte)0;
+    private static byte ReloadNeeded()
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.ReloadNeeded() : (byte)0;
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "hcrPerformCodeReload")]
     private static void PerformCodeReload()
     {
+        using var callback = FaultGuard.EnterCallback();
         if (NativeRuntime.Ensure())
         {
             NativeRuntime.ReloadWithNimGcPaused();
@@ -88,6 +112,7 @@ internal static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "hcrAddEventHandler")]
     private static void AddEventHandler(byte isBefore, NimClosure handler)
     {
+        using var callback = FaultGuard.EnterCallback();
         if (NativeRuntime.Ensure())
         {
             ModuleAbi.AddEventHandler(isBefore, handler.Function, handler.Environment);
@@ -96,11 +121,16 @@ internal static unsafe class NativeExports
 
     /// <summary>Nim's <c>int</c>: 64-bit.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hcrGeneration")]
-    private static long Generation() => NativeRuntime.Ensure() ? ModuleAbi.Generation() : -1;
+    private static long Generation()
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return NativeRuntime.Ensure() ? ModuleAbi.Generation() : -1;
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "hcrMarkGlobals")]
     private static void MarkGlobals()
     {
+        using var callback = FaultGuard.EnterCallback();
         if (HcrRuntime.Current is not null)
         {
             ModuleAbi.MarkGlobals();

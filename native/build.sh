@@ -20,7 +20,7 @@ lib="$out/lib"
 publish_is_current() {
   [ -f "$lib/libhcrlab.so" ] || return 1
   [ -z "$(find "$top/runtime" "$top/encoders" "$here" \( -name bin -o -name obj -o -name examples \) -prune -o \
-          \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -newer "$lib/libhcrlab.so" -print | head -n 1)" ] &&
+          \( -name '*.cs' -o -name '*.c' -o -name '*.csproj' -o -name '*.props' \) -newer "$lib/libhcrlab.so" -print | head -n 1)" ] &&
     [ ! "$top/Directory.Build.props" -nt "$lib/libhcrlab.so" ]
 }
 

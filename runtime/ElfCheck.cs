@@ -28,6 +28,7 @@ public static class ElfCheck
     private const long DtTextrel = 22, DtJmprel = 23, DtInitArray = 25, DtFiniArray = 26, DtInitArraysz = 27, DtFiniArraysz = 28;
     private const long DtRunpath = 29, DtFlags = 30, DtGnuHash = 0x6ffffef5, DtVersym = 0x6ffffff0, DtVerdef = 0x6ffffffc;
     private const long DtVerdefnum = 0x6ffffffd, DtVerneed = 0x6ffffffe, DtVerneednum = 0x6fffffff;
+    private const long DtRelacount = 0x6ffffff9;
     private const uint RelativeType = 8, IrelativeType = 37;
 
     /// <summary>Entries that go together: a table and its size (JMPREL also needs PLTREL), a version table and its count.</summary>
@@ -191,6 +192,14 @@ public static class ElfCheck
         public string? CheckDynamic()
         {
             var d = Dynamic!.Value;
+
+            // The loader reads the dynamic section at its address, this check at its file offset: they must be the same
+            // bytes (the one-process fuzz run died on a flipped bit in the address).
+            if (FileOffset(d.Address, d.FileSize) != (long)d.Offset)
+            {
+                return $"the dynamic segment's address 0x{d.Address:x} is not where a loadable segment maps its file offset 0x{d.Offset:x}";
+            }
+
             var needed = new List<ulong>();
             bool terminated = false;
             for (ulong at = d.Offset; at + 16 <= d.Offset + d.FileSize && (at - d.Offset) / 16 < MaxDynamicEntries; at += 16)
@@ -446,6 +455,31 @@ public static class ElfCheck
                     {
                         return $"relocation {i} (type {type}) points at 0x{addend:x}, outside the loadable segments";
                     }
+                }
+            }
+
+            return CheckRelativeCount();
+        }
+
+        /// <summary>
+        /// glibc's loader applies the first DT_RELACOUNT relocations of DT_RELA as RELATIVE ones and asserts that they
+        /// are: another type there ends the process with "Inconsistency detected by ld.so" (the long fuzz run: 13 files).
+        /// </summary>
+        private string? CheckRelativeCount()
+        {
+            if (!_tags.TryGetValue(DtRelacount, out ulong declared) || !_tags.TryGetValue(DtRela, out ulong start))
+            {
+                return null;
+            }
+
+            ulong size = Tag(DtRelasz);
+            long at = FileOffset(start, size);
+            for (ulong i = 0; i < Math.Min(declared, size / 24); i++)
+            {
+                uint type = (uint)U64(_file, (int)(at + (long)(24 * i) + 8));
+                if (type != RelativeType)
+                {
+                    return $"relocation {i} has type {type}, but DT_RELACOUNT says the first {declared} are RELATIVE (type {RelativeType})";
                 }
             }
 

@@ -178,7 +178,15 @@ public sealed unsafe partial class HcrRuntime
             try
             {
                 _generation++;
-                RunHandlers(isBefore: true);
+                if (RunHandlers(isBefore: true) is { } handlerFault)
+                {
+                    // The old code faulted before anything was loaded: nothing to undo but the generation, and the
+                    // after handlers pair the before handlers that ran, as after any failed reload.
+                    _generation = previousGeneration;
+                    RunHandlers(isBefore: false);
+                    throw handlerFault;
+                }
+
                 Transaction transaction;
                 try
                 {
@@ -300,7 +308,7 @@ public sealed unsafe partial class HcrRuntime
         _changes?.Watch(name, path);
         string copy = System.IO.Path.Combine(_copyDirectory,
             $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
-        var library = ModuleLibrary.Load(name, path, copy, read?.Path == path ? read : null);
+        var library = ModuleLibrary.Load(name, path, copy, Options.ContainFaults, read?.Path == path ? read : null);
 
         if (!_modules.TryGetValue(name, out var module))
         {
@@ -339,10 +347,10 @@ public sealed unsafe partial class HcrRuntime
         foreach (var module in transaction.Loaded)
         {
             var library = module.Library!;
-            RunInit(module, "HcrInit000", () => library.HcrInit000(handle, getProcAddr));
+            RunModuleCode(module, "HcrInit000", (nint)library.HcrInit000, handle, getProcAddr);
             if (library.HcrCreateTypeInfos != null)
             {
-                RunInit(module, "HcrCreateTypeInfos", () => library.HcrCreateTypeInfos());
+                RunModuleCode(module, "HcrCreateTypeInfos", (nint)library.HcrCreateTypeInfos);
             }
         }
 
@@ -357,14 +365,13 @@ public sealed unsafe partial class HcrRuntime
                 transaction.OnUndo(() => system.Handlers = handlers);
             }
 
-            RunInit(system, "DatInit000", () => system.Library!.DatInit000());
+            RunModuleCode(system, "DatInit000", (nint)system.Library!.DatInit000);
             RunModuleInit(system);
         }
 
         foreach (var module in transaction.Order.Where(m => m != system))
         {
-            var library = module.Library!;
-            RunInit(module, "DatInit000", () => library.DatInit000());
+            RunModuleCode(module, "DatInit000", (nint)module.Library!.DatInit000);
         }
 
         if (_start.MainDataInit != 0)
@@ -385,12 +392,48 @@ public sealed unsafe partial class HcrRuntime
         _currentModule = module.Name;
         try
         {
-            RunInit(module, "Init000", () => library.Init000());
+            RunModuleCode(module, "Init000", (nint)library.Init000);
         }
         finally
         {
             _currentModule = _root.Name;
         }
+    }
+
+    /// <summary>
+    /// An init function of the module's library, <c>fn(a0, a1)</c>: under the fault guard unless it is off. A function
+    /// of fewer arguments is called the same way (on x86-64 the extra argument registers are ignored).
+    /// </summary>
+    private void RunModuleCode(ModuleDescriptor module, string function, nint fn, nint a0 = 0, nint a1 = 0)
+    {
+        if (!Options.ContainFaults)
+        {
+            RunInit(module, function, () => ((delegate* unmanaged<nint, nint, void>)fn)(a0, a1));
+            return;
+        }
+
+        RunInit(module, function, () =>
+        {
+            ModuleFault? fault;
+            try
+            {
+                fault = FaultGuard.Call(function, fn, a0, a1, out _);
+            }
+            catch (Exception e) when (e is not HcrException)
+            {
+                // The .NET runtime threw through the module's frames (the fuzz found a flipped bit whose wild call reached
+                // a reverse P/Invoke stub wrongly): the module's code stopped halfway, as after a fault.
+                module.Library!.MarkFaulted();
+                throw new ModuleLoadException(module.Name, module.Path, ModuleLoadStage.Init,
+                    $"{function}: {e.GetType().Name} came out of the module's code: {e.Message}; {ModuleLoadException.KeptMapped}", e);
+            }
+
+            if (fault is not null)
+            {
+                module.Library!.MarkFaulted();
+                throw ModuleLoadException.Faulted(module.Name, module.Path, ModuleLoadStage.Init, fault);
+            }
+        });
     }
 
     private void RunInit(ModuleDescriptor module, string function, Action call)
@@ -459,11 +502,18 @@ public sealed unsafe partial class HcrRuntime
         return [.. unreachable.Select(m => m.Name)];
     }
 
-    /// <summary>Each module's handlers once, in depth-first post-order from the root: leaves first, the root last.</summary>
-    private void RunHandlers(bool isBefore)
+    /// <summary>
+    /// Each module's handlers once, in depth-first post-order from the root: leaves first, the root last. A native
+    /// handler runs under the fault guard (unless it is off): a fault in a before handler stops the before handlers and
+    /// is returned as the reload's error; a fault in an after handler, like an exception, is a diagnostic (the reload
+    /// has committed by then). Either way the handler that faulted is dropped.
+    /// </summary>
+    private ModuleLoadException? RunHandlers(bool isBefore)
     {
+        const string DroppedHandler = "the handler is dropped and will not run again";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var order = new List<ModuleDescriptor>();
+        string kind = isBefore ? "before" : "after", function = isBefore ? "a before-reload handler" : "an after-reload handler";
         Walk(_root);
         foreach (var module in order)
         {
@@ -471,14 +521,32 @@ public sealed unsafe partial class HcrRuntime
             {
                 try
                 {
-                    handler.Invoke();
+                    if (handler.Managed is not null || !Options.ContainFaults)
+                    {
+                        handler.Invoke();
+                    }
+                    else if (FaultGuard.Call(function, handler.Function, handler.Environment, 0, out _) is { } fault)
+                    {
+                        // Dropped, or a handler that always faults would refuse every reload, the one that fixes it too.
+                        module.Library?.MarkFaulted();
+                        module.Handlers.Remove(handler);
+                        var error = ModuleLoadException.Faulted(module.Name, module.Path, ModuleLoadStage.Handler, fault, DroppedHandler);
+                        if (isBefore)
+                        {
+                            return error;
+                        }
+
+                        Report($"module '{module.Name}': {error.Cause}", failsLoad: false);
+                    }
                 }
                 catch (Exception e)
                 {
-                    Report($"a {(isBefore ? "before" : "after")}-reload handler of module '{module.Name}' threw {e.GetType().Name}: {e.Message}", failsLoad: false);
+                    Report($"a {kind}-reload handler of module '{module.Name}' threw {e.GetType().Name}: {e.Message}", failsLoad: false);
                 }
             }
         }
+
+        return null;
 
         void Walk(ModuleDescriptor module)
         {

@@ -45,6 +45,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     private HcrRuntime(HcrRuntimeOptions options)
     {
+        if (options.ContainFaults)
+        {
+            FaultGuard.EnsureInstalled();
+        }
+
         Options = options;
         string? noWatch = "polling was asked for";
         _changes = options.ChangeDetection == ChangeDetection.Poll ? null : ModuleChangeWatch.TryCreate(out noWatch);

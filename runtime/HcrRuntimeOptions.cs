@@ -47,6 +47,18 @@ public sealed record HcrRuntimeOptions
     /// </summary>
     public ulong MaxGlobalSize { get; init; } = 1UL << 30;
 
+    /// <summary>
+    /// When true (the default) every call the runtime makes into module code during a start or reload (the
+    /// <c>HcrInit000</c>/<c>HcrCreateTypeInfos</c>/<c>DatInit000</c>/<c>Init000</c> passes, <c>HcrGetImportedModules</c>,
+    /// <c>HcrGetSigHash</c>, native before/after handlers) runs under the fault guard: a SIGSEGV, SIGBUS, SIGILL,
+    /// SIGFPE or SIGTRAP raised by the module's native code fails that start or reload with a
+    /// <see cref="ModuleLoadException"/> carrying a <see cref="ModuleFault"/>, and the library that faulted stays mapped
+    /// for good. The guard installs process-wide signal handlers that chain to the ones installed before. Limits: a wild
+    /// write that does not fault is not seen; locks the faulting code held stay held; faults inside <c>dlopen</c>
+    /// (ELF constructors) are not contained. False: no guard is installed and such a fault ends the process.
+    /// </summary>
+    public bool ContainFaults { get; init; } = true;
+
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
 

@@ -140,9 +140,9 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            if (output != null)
+            if (output != null && !Store(output, 0))
             {
-                *output = 0;
+                return 0;
             }
 
             Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
@@ -159,7 +159,11 @@ internal static unsafe class ModuleAbi
             }
 
             var registration = runtime.RegisterGlobal(m, n, nameText: null, size, gcMarker);
-            *output = registration.Address;
+            if (!Store(output, registration.Address))
+            {
+                return 0;
+            }
+
             return registration.IsNew ? (byte)1 : (byte)0;
         }
         catch (Exception e)
@@ -345,47 +349,102 @@ internal static unsafe class ModuleAbi
     }
 
     [UnmanagedCallersOnly]
-    private static nint GetProcAddressEntry(nint handle, byte* name) => GetProcAddress(handle, name);
+    private static nint GetProcAddressEntry(nint handle, byte* name)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return GetProcAddress(handle, name);
+    }
 
     [UnmanagedCallersOnly]
-    private static nint RegisterProcEntry(byte* module, byte* name, nint fn) => RegisterProc(module, name, fn);
+    private static nint RegisterProcEntry(byte* module, byte* name, nint fn)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return RegisterProc(module, name, fn);
+    }
 
     [UnmanagedCallersOnly]
-    private static nint GetProcEntry(byte* module, byte* name) => GetProc(module, name);
+    private static nint GetProcEntry(byte* module, byte* name)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return GetProc(module, name);
+    }
 
     [UnmanagedCallersOnly]
-    private static byte RegisterGlobalEntry(byte* module, byte* name, nuint size, nint gcMarker, nint* output) => RegisterGlobal(module, name, size, gcMarker, output);
+    private static byte RegisterGlobalEntry(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return RegisterGlobal(module, name, size, gcMarker, output);
+    }
 
     [UnmanagedCallersOnly]
-    private static nint GetGlobalEntry(byte* module, byte* name) => GetGlobal(module, name);
+    private static nint GetGlobalEntry(byte* module, byte* name)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return GetGlobal(module, name);
+    }
 
     [UnmanagedCallersOnly]
-    private static void AddEventHandlerEntry(byte isBefore, nint function) => AddEventHandler(isBefore, function);
+    private static void AddEventHandlerEntry(byte isBefore, nint function)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        AddEventHandler(isBefore, function);
+    }
 
     [UnmanagedCallersOnly]
-    private static void AddModuleEntry(byte* module) => AddModule(module);
+    private static void AddModuleEntry(byte* module)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        AddModule(module);
+    }
 
     [UnmanagedCallersOnly]
-    private static long GenerationEntry() => Generation();
+    private static long GenerationEntry()
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return Generation();
+    }
 
     [UnmanagedCallersOnly]
-    private static byte HasModuleChangedEntry(byte* moduleOrHash) => HasModuleChanged(moduleOrHash);
+    private static byte HasModuleChangedEntry(byte* moduleOrHash)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return HasModuleChanged(moduleOrHash);
+    }
 
     [UnmanagedCallersOnly]
-    private static byte ReloadNeededEntry() => ReloadNeeded();
+    private static byte ReloadNeededEntry()
+    {
+        using var callback = FaultGuard.EnterCallback();
+        return ReloadNeeded();
+    }
 
     [UnmanagedCallersOnly]
-    private static void PerformCodeReloadEntry() => PerformCodeReload();
+    private static void PerformCodeReloadEntry()
+    {
+        using var callback = FaultGuard.EnterCallback();
+        PerformCodeReload();
+    }
 
     [UnmanagedCallersOnly]
-    private static void MarkGlobalsEntry() => MarkGlobals();
+    private static void MarkGlobalsEntry()
+    {
+        using var callback = FaultGuard.EnterCallback();
+        MarkGlobals();
+    }
 
     [UnmanagedCallersOnly]
-    private static void InitEntry(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr) =>
+    private static void InitEntry(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
+    {
+        using var callback = FaultGuard.EnterCallback();
         Init(imports, main, system, mainDataInit, handle, getProcAddr);
+    }
 
     [UnmanagedCallersOnly]
-    private static void FailInitEntry(byte* reason) => FailInit(reason);
+    private static void FailInitEntry(byte* reason)
+    {
+        using var callback = FaultGuard.EnterCallback();
+        FailInit(reason);
+    }
 
     /// <summary>
     /// A module's init function says it cannot initialise (its own check failed): the start or reload that runs it fails
@@ -432,7 +491,24 @@ internal static unsafe class ModuleAbi
         return false;
     }
 
-    private static string? Utf8(byte* text) => Marshal.PtrToStringUTF8((nint)text);
+    private static string? Utf8(byte* text) => !FaultGuard.InGuardedCall || Readable(text) ? Marshal.PtrToStringUTF8((nint)text) : null;
+
+    /// <summary>
+    /// Inside a guarded call (module init code calling the runtime) a string pointer is measured under the fault guard
+    /// first: a corrupted module's wild pointer is then a refusal that fails its load, not an access violation in
+    /// managed code, which would end the process. Callers ask <see cref="FaultGuard.InGuardedCall"/> first (outside
+    /// starts and reloads one static read).
+    /// </summary>
+    private static bool Readable(byte* text)
+    {
+        if (text == null || FaultGuard.TryMeasureCString(text, int.MaxValue, out _))
+        {
+            return true;
+        }
+
+        Refuse($"a string argument points at 0x{(ulong)text:x}, which is not readable memory", failsLoad: true);
+        return false;
+    }
 
     /// <summary>
     /// A C string decoded like <see cref="Marshal.PtrToStringUTF8(nint)"/> (invalid bytes become U+FFFD, NULL is empty),
@@ -440,13 +516,34 @@ internal static unsafe class ModuleAbi
     /// </summary>
     private static ReadOnlySpan<char> Utf8(byte* text, Span<char> buffer)
     {
-        if (text == null)
+        if (text == null || (FaultGuard.InGuardedCall && !Readable(text)))
         {
             return default;
         }
 
         var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
         return bytes.Length <= buffer.Length ? buffer[..Encoding.UTF8.GetChars(bytes, buffer)] : Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>
+    /// Writes a result through a module's output pointer; inside a guarded call under the fault guard, so that a
+    /// corrupted module's wild pointer is a refusal (failing its load) and not an access violation in managed code.
+    /// </summary>
+    private static bool Store(nint* output, nint value)
+    {
+        if (!FaultGuard.InGuardedCall)
+        {
+            *output = value;
+            return true;
+        }
+
+        if (FaultGuard.TryStorePointer(output, value))
+        {
+            return true;
+        }
+
+        Refuse($"hcrRegisterGlobal: the output pointer 0x{(ulong)output:x} is not writable memory", failsLoad: true);
+        return false;
     }
 
     private static void Refuse(string message, bool failsLoad)

@@ -38,6 +38,14 @@ internal sealed unsafe class ModuleLibrary
 
     public bool IsOpen => _handle != 0;
 
+    /// <summary>
+    /// True once code of this library faulted under the fault guard: it is never unloaded (<see cref="Close"/> only
+    /// deletes the copy), since its code stopped halfway and may have left pointers into the image behind.
+    /// </summary>
+    public bool Faulted { get; private set; }
+
+    public void MarkFaulted() => Faulted = true;
+
     public delegate* unmanaged<nint, nint, void> HcrInit000 { get; private set; }
 
     public delegate* unmanaged<void> HcrCreateTypeInfos { get; private set; }
@@ -52,13 +60,19 @@ internal sealed unsafe class ModuleLibrary
 
     public ModuleFingerprint Fingerprint { get; private set; } = null!;
 
-    /// <summary>Copies <paramref name="originalPath"/> to <paramref name="copyPath"/>, loads the copy, and reads its imports and hash.</summary>
+    /// <summary>
+    /// Copies <paramref name="originalPath"/> to <paramref name="copyPath"/>, loads the copy, and reads its imports and
+    /// hash (with <paramref name="containFaults"/>, calling the module's functions under the fault guard).
+    /// </summary>
     /// <param name="module">The module's name.</param>
     /// <param name="originalPath">The module's file.</param>
     /// <param name="copyPath">Where the copy that is loaded goes (a name no earlier load used).</param>
+    /// <param name="containFaults">Call the module's metadata functions under the fault guard.</param>
     /// <param name="read">The file as a change check already read it, or null to read it now.</param>
-    /// <exception cref="ModuleLoadException">Any step failed; nothing stays loaded and the copy is gone.</exception>
-    public static ModuleLibrary Load(string module, string originalPath, string copyPath, ModuleFile? read = null)
+    /// <exception cref="ModuleLoadException">
+    /// Any step failed; nothing stays loaded (except a library whose code faulted: it stays mapped) and the copy is gone.
+    /// </exception>
+    public static ModuleLibrary Load(string module, string originalPath, string copyPath, bool containFaults, ModuleFile? read = null)
     {
         // Read once: the bytes checked, hashed and written to the copy are the same, whatever happens to the file meanwhile.
         ModuleFile? file = read;
@@ -109,7 +123,7 @@ internal sealed unsafe class ModuleLibrary
         try
         {
             library.ResolveExports();
-            library.ReadMetadata();
+            library.ReadMetadata(containFaults);
             return library;
         }
         catch
@@ -119,10 +133,10 @@ internal sealed unsafe class ModuleLibrary
         }
     }
 
-    /// <summary>Unloads the library and deletes its copy. Calling code of this library afterwards faults.</summary>
+    /// <summary>Unloads the library (unless it <see cref="Faulted"/>) and deletes its copy. Calling code of this library afterwards faults.</summary>
     public void Close()
     {
-        if (_handle != 0)
+        if (_handle != 0 && !Faulted)
         {
             Native.Dlclose(_handle);
             _handle = 0;
@@ -152,13 +166,13 @@ internal sealed unsafe class ModuleLibrary
     /// Reads the import list and the signature hash. The pointers come from the module's code, so each one is checked
     /// against the process's readable mappings before it is followed: a wild pointer is an error, not a fault.
     /// </summary>
-    private void ReadMetadata()
+    private void ReadMetadata(bool containFaults)
     {
-        var getImports = (delegate* unmanaged<byte**>)Native.Dlsym(_handle, "HcrGetImportedModules");
-        var getHash = (delegate* unmanaged<byte*>)Native.Dlsym(_handle, "HcrGetSigHash");
+        nint getImports = Native.Dlsym(_handle, "HcrGetImportedModules");
+        nint getHash = Native.Dlsym(_handle, "HcrGetSigHash");
         var memory = new ModuleMemoryReader();
 
-        byte** list = getImports();
+        byte** list = (byte**)CallMetadata("HcrGetImportedModules", getImports, containFaults);
         if (list == null)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, "HcrGetImportedModules returned NULL");
@@ -195,7 +209,7 @@ internal sealed unsafe class ModuleLibrary
             imports.Add(import);
         }
 
-        byte* hash = getHash();
+        byte* hash = (byte*)CallMetadata("HcrGetSigHash", getHash, containFaults);
         if (hash == null)
         {
             throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata, "HcrGetSigHash returned NULL");
@@ -203,6 +217,36 @@ internal sealed unsafe class ModuleLibrary
 
         Imports = imports;
         SignatureHash = Utf8(memory, hash, "the signature hash");
+    }
+
+    /// <summary>Calls a metadata function of the module (no arguments, a pointer back), under the fault guard when asked.</summary>
+    private nint CallMetadata(string function, nint fn, bool containFaults)
+    {
+        if (!containFaults)
+        {
+            return ((delegate* unmanaged<nint>)fn)();
+        }
+
+        ModuleFault? fault;
+        nint result;
+        try
+        {
+            fault = FaultGuard.Call(function, fn, 0, 0, out result);
+        }
+        catch (Exception e) when (e is not HcrException)
+        {
+            MarkFaulted();
+            throw new ModuleLoadException(Module, OriginalPath, ModuleLoadStage.Metadata,
+                $"{function}: {e.GetType().Name} came out of the module's code: {e.Message}; {ModuleLoadException.KeptMapped}", e);
+        }
+
+        if (fault is not null)
+        {
+            MarkFaulted();
+            throw ModuleLoadException.Faulted(Module, OriginalPath, ModuleLoadStage.Metadata, fault);
+        }
+
+        return result;
     }
 
     /// <summary>

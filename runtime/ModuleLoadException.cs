@@ -18,17 +18,27 @@ public enum ModuleLoadStage
     /// <summary>The module's import list or signature hash could not be read.</summary>
     Metadata,
 
-    /// <summary>The module's initialisation made a call the runtime refused (e.g. a global registered with a new size), or reported failure (<c>hcrFailInit</c>).</summary>
+    /// <summary>The module's initialisation made a call the runtime refused (e.g. a global registered with a new size), reported failure (<c>hcrFailInit</c>), or faulted (<see cref="ModuleLoadException.Fault"/>).</summary>
     Init,
+
+    /// <summary>A before-reload handler of the module faulted (<see cref="ModuleLoadException.Fault"/>): the reload did not begin.</summary>
+    Handler,
 }
 
 /// <summary>
 /// A module failed to load or to initialise. At start nothing stays loaded; during a reload the previous code stays in
 /// place and running, and the runtime is as it was before the reload began.
 /// </summary>
-public sealed class ModuleLoadException(string module, string? path, ModuleLoadStage stage, string cause, Exception? inner = null)
+public sealed class ModuleLoadException(string module, string? path, ModuleLoadStage stage, string cause, Exception? inner = null, ModuleFault? fault = null)
     : HcrException($"module '{module}'{(path is null ? "" : $" ({path})")}: {Describe(stage)}: {cause}", inner)
 {
+    /// <summary>What the library said when its code faulted and the fault guard contained it.</summary>
+    public const string KeptMapped = "the library stays mapped and is never unloaded (its code stopped halfway)";
+
+    /// <summary>A fault of the module's code, contained by the fault guard, in the stage's function.</summary>
+    public static ModuleLoadException Faulted(string module, string? path, ModuleLoadStage stage, ModuleFault fault, string? note = null) =>
+        new(module, path, stage, $"{fault}; {KeptMapped}{(note is null ? "" : $"; {note}")}", fault: fault);
+
     public string Module { get; } = module;
 
     /// <summary>The library file (the original, not the runtime's copy), when known.</summary>
@@ -39,6 +49,9 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
     /// <summary>The cause in words, without the module name.</summary>
     public string Cause { get; } = cause;
 
+    /// <summary>The contained fault when the module's code faulted; null for every other failure.</summary>
+    public ModuleFault? Fault { get; } = fault;
+
     private static string Describe(ModuleLoadStage stage) => stage switch
     {
         ModuleLoadStage.Copy => "cannot copy the library",
@@ -47,6 +60,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
         ModuleLoadStage.MissingExport => "missing export",
         ModuleLoadStage.Metadata => "cannot read its imports or signature hash",
         ModuleLoadStage.Init => "initialisation failed",
+        ModuleLoadStage.Handler => "a before-reload handler failed",
         _ => stage.ToString(),
     };
 }

@@ -65,6 +65,54 @@ public sealed class NativeLibraryTests
     }
 
     [Test]
+    public void AModuleThatFaultsInItsInitIsRefusedAndTheCHostLivesOn()
+    {
+        // The fault guard is linked into libhcrlab.so: a C host's hcrInit of a module whose Init000 writes through NULL
+        // reports the fault and returns, instead of the host dying of SIGSEGV.
+        string work = FreshDirectory("fault");
+        File.WriteAllText(Path.Combine(work, "host.c"), """
+            #include <stdint.h>
+            #include <stdio.h>
+            void hcrInit(const char** imports, const char* main, const char* system, void (*mainDatInit)(void), void* handle,
+                         void* (*getProcAddr)(void*, const char*));
+            int64_t hcrGeneration(void);
+            int main(void) {
+                const char* imports[] = { "bad", "" };
+                hcrInit(imports, "main", NULL, NULL, NULL, NULL);
+                printf("host: alive after hcrInit, generation %ld\n", (long)hcrGeneration());
+                return 0;
+            }
+            """);
+        File.WriteAllText(Path.Combine(work, "bad.c"), """
+            void HcrInit000(void* handle, void* (*getProcAddr)(void*, const char*)) { (void)handle; (void)getProcAddr; }
+            void DatInit000(void) {}
+            void Init000(void) { *(volatile int*)0 = 1; }
+            const char** HcrGetImportedModules(void) { static const char* none[] = { "" }; return none; }
+            const char* HcrGetSigHash(void) { return "bad"; }
+            """);
+        string[] flags = ["-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror"];
+        string[][] builds =
+        [
+            [.. flags, "-o", "host", "host.c", $"-L{NativeToolchain.LibraryDirectory}", "-lhcrlab"],
+            [.. flags, "-shared", "-fPIC", "-o", "bad.so", "bad.c"],
+        ];
+        foreach (string[] arguments in builds)
+        {
+            var build = NativeToolchain.Run("gcc", arguments, work, ProgramTimeout);
+            Assert.That(build.ExitCode, Is.Zero, build.Error);
+        }
+
+        var result = NativeToolchain.Run(Path.Combine(work, "host"), [], work, ProgramTimeout,
+            new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = NativeToolchain.LibraryDirectory });
+
+        Assert.That((result.ExitCode, NativeToolchain.Lines(result.Output)), Is.EqualTo((0, new[] { "host: alive after hcrInit, generation 0" })), result.Error);
+        Assert.That(result.Error, Does.Match(
+            $"^hcr: hcrInit: module 'bad' \\({System.Text.RegularExpressions.Regex.Escape(Path.Combine(work, "bad.so"))}\\): initialisation failed: " +
+            "Init000 faulted: SIGSEGV \\(SEGV_MAPERR: address not mapped\\) at address 0x0, pc 0x[0-9a-f]+ \\(bad\\.g0\\.\\d+\\.so\\+0x[0-9a-f]+\\); " +
+            "the library stays mapped and is never unloaded \\(its code stopped halfway\\)\n$"));
+    }
+
+    [Test]
     public void TheNimUnitProgramPrintsTheSameOnNimsRuntimeAndOnHcrLabs()
     {
         NativeToolchain.RequireNim();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using HcrLab.Runtime;
 using HcrLab.Tests.Runtime;
 
@@ -6,10 +7,13 @@ namespace HcrLab.Tests.Reliability;
 /// <summary>The child-process halves of tests whose subject may kill the process (see <see cref="ReliabilityMain"/>).</summary>
 internal static unsafe class ChildScenarios
 {
-    /// <summary>Module <c>a</c> v1 runs; v2's <c>Init000</c> writes through a NULL pointer during the reload.</summary>
-    public static int CrashAtInit()
+    /// <summary>
+    /// Module <c>a</c> v1 runs; v2's <c>Init000</c> writes through a NULL pointer during the reload. With the fault guard
+    /// (<paramref name="containFaults"/>) the reload is refused and v1 answers again; without it the process dies.
+    /// </summary>
+    public static int CrashAtInit(bool containFaults)
     {
-        using var bench = new ModuleWorkbench();
+        using var bench = new ModuleWorkbench(options: new HcrRuntimeOptions { ContainFaults = containFaults });
         bench.Build("a", 1, ModuleReloadTests.Module());
         bench.Runtime.Start("a");
         Console.WriteLine($"v1 running: value(10) = {bench.Call("a", "value", 10)}");
@@ -23,45 +27,94 @@ internal static unsafe class ChildScenarios
         catch (HcrException e)
         {
             Console.WriteLine($"reload refused: {e.Message}");
+            Console.WriteLine($"v1 still running: value(10) = {bench.Call("a", "value", 10)}");
         }
 
+        return 0;
+    }
+
+    /// <summary>Module <c>a</c> starts under the fault guard; then the host calls its <c>crash</c>, which writes through NULL outside any guarded call.</summary>
+    public static int CrashOutsideGuard()
+    {
+        using var bench = new ModuleWorkbench();
+        bench.Build("a", 1, ModuleReloadTests.Module(datInit: "hcrRegisterProc(M, \"crash\", (void*)crash);")
+            .Replace("void DatInit000(void) {", "static int64_t crash(int64_t x) { *(volatile int64_t*)0 = x; return x; }\nvoid DatInit000(void) {", StringComparison.Ordinal));
+        bench.Runtime.Start("a");
+        Console.WriteLine($"started with the fault guard: value(10) = {bench.Call("a", "value", 10)}");
+        Console.WriteLine("calling crash(), which writes through NULL");
+        Console.WriteLine($"crash returned {bench.Call("a", "crash", 10)}");
         return 0;
     }
 
     /// <summary>
     /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c>; prints one line per file,
     /// "N ok VALUE" or "N refused STAGE: CAUSE" or "N threw TYPE: MESSAGE". A file that kills the process prints nothing.
+    /// On standard error it marks each phase as it begins ("N start", "N call", "N unload"), so the parent can say in
+    /// which one a child died: the start (the loader, init code), the host's own call through the slot, or unloading.
     /// </summary>
     public static int LoadEach(string[] files)
     {
         for (int i = 0; i < files.Length; i++)
         {
-            // The line is written after the runtime is disposed: unloading runs the library's code too (its destructors).
-            string outcome;
-            using (var bench = new ModuleWorkbench())
-            {
-                File.Copy(files[i], bench.PathOf("m"));
-                try
-                {
-                    bench.Runtime.Start("m");
-                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
-                }
-                catch (ModuleLoadException e)
-                {
-                    outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
-                }
-                catch (Exception e)
-                {
-                    string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
-                    outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
-                }
-            }
-
-            Console.WriteLine($"{i} {outcome}");
+            Console.WriteLine($"{i} {LoadOne(i, files[i], startOnly: false)}");
         }
 
         return 0;
     }
 
+    /// <summary>
+    /// One file of <see cref="LoadEach"/>: "ok VALUE", "refused STAGE: CAUSE" or "threw TYPE: MESSAGE". With
+    /// <paramref name="startOnly"/> only what the runtime does runs (the loader, then init code under the fault guard):
+    /// no call of the host's through the slot, and the loaded copies are pinned with one more dlopen reference so that
+    /// unloading runs none of their destructors; the answer is then "started".
+    /// </summary>
+    public static string LoadOne(int index, string file, bool startOnly)
+    {
+        // The answer is made after the runtime is disposed: unloading runs the library's code too (its destructors).
+        string outcome;
+        using (var bench = new ModuleWorkbench())
+        {
+            File.Copy(file, bench.PathOf("m"));
+            try
+            {
+                Mark(index, "start");
+                bench.Runtime.Start("m");
+                if (startOnly)
+                {
+                    foreach (string copy in Directory.GetFiles(bench.Runtime.CopyDirectory, "*.so"))
+                    {
+                        NativeLibrary.Load(copy);
+                    }
+
+                    outcome = "started";
+                }
+                else
+                {
+                    Mark(index, "call");
+                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
+                }
+            }
+            catch (ModuleLoadException e)
+            {
+                outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
+            }
+            catch (Exception e)
+            {
+                string where = e.StackTrace?.ReplaceLineEndings("\n").Split('\n')[0].Trim() ?? "";
+                outcome = $"threw {e.GetType().Name}: {OneLine(e.Message)} {where}";
+            }
+
+            Mark(index, "unload");
+        }
+
+        return outcome;
+    }
+
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+
+    private static void Mark(int file, string phase)
+    {
+        Console.Error.WriteLine($"{file} {phase}");
+        Console.Error.Flush();
+    }
 }

@@ -21,6 +21,9 @@ internal enum FuzzOutcome
     /// <summary>The process died (inside the loader or the module's init code).</summary>
     Crashed,
 
+    /// <summary>Loaded; not called (the one-process, start-only run: only the runtime's own calls into module code ran).</summary>
+    Started,
+
     /// <summary>No answer within the time limit; the child was killed.</summary>
     Hung,
 }
@@ -32,7 +35,13 @@ internal sealed class FuzzReport
 
     public Dictionary<string, int> RefusedByStage { get; } = [];
 
+    /// <summary>Refusals that were a contained fault, by the module function that faulted and the signal ("Init000 SIGSEGV").</summary>
+    public Dictionary<string, int> FaultsByFunction { get; } = [];
+
     public List<string> Untyped { get; } = [];
+
+    /// <summary>Crashes by the phase the child had begun for that file: start (loader and init code), call (the host's call through the slot), unload.</summary>
+    public Dictionary<string, int> CrashesByPhase { get; } = [];
 
     /// <summary>Crashes while a child handled a file that runs no code (refused before dlopen): counted against the last file the child loaded.</summary>
     public int DelayedCrashes { get; set; }
@@ -41,6 +50,9 @@ internal sealed class FuzzReport
     public int NotRepeatedAlone { get; set; }
 
     public int Total => Counts.Values.Sum();
+
+    /// <summary>Set by a one-process run, which can only report at all when no file ended its process.</summary>
+    public string? OneProcess { get; set; }
 
     public int Count(FuzzOutcome outcome, string? kind = null) =>
         Counts.Where(c => c.Key.Outcome == outcome && (kind is null || c.Key.Kind == kind)).Sum(c => c.Value);
@@ -52,9 +64,12 @@ internal sealed class FuzzReport
             $"{kind,-14} " + string.Join(" ", Enum.GetValues<FuzzOutcome>().Select(o => $"{o.ToString().ToLowerInvariant()}={Counts.GetValueOrDefault((kind, o))}")));
         return string.Join("\n", lines)
             + $"\nrefused by stage: {string.Join(" ", RefusedByStage.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ncontained faults by function: {string.Join(", ", FaultsByFunction.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
+            + $"\ncrashes by phase: {string.Join(" ", CrashesByPhase.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"
             + $"\ncrashes while handling a file that runs no code (counted against the last file loaded)={DelayedCrashes}"
             + $"\ncrashes that did not repeat when the file ran alone again={NotRepeatedAlone}"
-            + $"\ntotal={Total}";
+            + $"\ntotal={Total}"
+            + (OneProcess is null ? "" : $"\n{OneProcess}");
     }
 }
 
@@ -71,7 +86,13 @@ internal static partial class LibraryFuzz
     /// <summary>The library every mutant starts from: <see cref="ModuleReloadTests.Module"/> v1, whose <c>value(10)</c> is 11.</summary>
     public static byte[] Original(ModuleWorkbench bench) => File.ReadAllBytes(bench.Build("m", 1, ModuleReloadTests.Module()));
 
-    public static FuzzReport Run(byte[] original, int perKind, int seed, TimeSpan perFileTimeout)
+    /// <summary>
+    /// The mutants of <paramref name="original"/>, <paramref name="perKind"/> of each kind from <paramref name="seed"/>.
+    /// <paramref name="oneProcess"/> null: each in child processes (a death is counted and the next child goes on);
+    /// false or true: all in this process, with nothing to catch a death (true: start only, see
+    /// <see cref="ChildScenarios.LoadOne"/>).
+    /// </summary>
+    public static FuzzReport Run(byte[] original, int perKind, int seed, TimeSpan perFileTimeout, bool? oneProcess = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), $"hcrlab-fuzz-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -97,7 +118,7 @@ internal static partial class LibraryFuzz
                 Add("elf-header", headed);
             }
 
-            return Load(cases, perFileTimeout);
+            return oneProcess is { } startOnly ? LoadHere(cases, startOnly) : Load(cases, perFileTimeout);
         }
         finally
         {
@@ -113,7 +134,7 @@ internal static partial class LibraryFuzz
         while (next < cases.Count)
         {
             var batch = cases.Skip(next).Take(BatchSize).ToList();
-            var (answers, death) = RunChild([.. batch.Select(c => c.File)], perFileTimeout);
+            var (answers, death, phase) = RunChild([.. batch.Select(c => c.File)], perFileTimeout);
             answers.CopyTo(outcomes, next);
             next += answers.Count;
             if (death is not { } died)
@@ -125,18 +146,20 @@ internal static partial class LibraryFuzz
             // itself: then code an earlier file of the same child ran (a wild write in its init) is to blame, and the
             // crash goes to the last one that was loaded. Otherwise the file is run alone again, to tell a crash that
             // repeats from one that depends on where address-space layout randomisation put things.
-            var (solo, soloDeath) = RunChild([cases[next].File], perFileTimeout);
+            var (solo, soloDeath, soloPhase) = RunChild([cases[next].File], perFileTimeout);
             int culprit = soloDeath is null && RanNoCode(solo[0]) ? LastLoaded(outcomes, next - answers.Count, next) : -1;
             if (culprit >= 0)
             {
                 outcomes[next] = solo[0];
                 outcomes[culprit] = (died, "the process died later, while it loaded a file that runs no code");
                 report.DelayedCrashes++;
+                Count(report, died, "later");
                 Keep(cases[culprit].File, $"{cases[culprit].Kind}-{culprit}.so");
             }
             else
             {
                 outcomes[next] = (soloDeath ?? died, "");
+                Count(report, soloDeath ?? died, soloDeath is null ? phase : soloPhase);
                 if (soloDeath is null)
                 {
                     report.NotRepeatedAlone++;
@@ -147,6 +170,36 @@ internal static partial class LibraryFuzz
             next++;
         }
 
+        Tally(cases, outcomes, report);
+        return report;
+    }
+
+    /// <summary>
+    /// Every file in this process, one after the other, with a line each ("N KIND ANSWER"): the run ends with a report
+    /// only if none of them ends the process; the files stay behind in the temp directory when one does.
+    /// </summary>
+    private static FuzzReport LoadHere(List<(string Kind, string File)> cases, bool startOnly)
+    {
+        var outcomes = new (FuzzOutcome Outcome, string Detail)[cases.Count];
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < cases.Count; i++)
+        {
+            // One line a file as it goes, so that a run a file ends still shows everything before it.
+            string answer = ChildScenarios.LoadOne(i, cases[i].File, startOnly);
+            Console.WriteLine($"{i} {cases[i].Kind} {answer}");
+            outcomes[i] = Answer(answer);
+        }
+
+        var report = new FuzzReport
+        {
+            OneProcess = $"one process (pid {Environment.ProcessId}, {(startOnly ? "start only" : "start, call and unload")}): all {cases.Count} files in {started.Elapsed.TotalSeconds:F0} s, still running",
+        };
+        Tally(cases, outcomes, report);
+        return report;
+    }
+
+    private static void Tally(List<(string Kind, string File)> cases, (FuzzOutcome Outcome, string Detail)[] outcomes, FuzzReport report)
+    {
         for (int i = 0; i < cases.Count; i++)
         {
             var (outcome, detail) = outcomes[i];
@@ -160,14 +213,19 @@ internal static partial class LibraryFuzz
             {
                 string stage = detail.Split(':')[0];
                 report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
+                if (FaultLine().Match(detail) is { Success: true } fault)
+                {
+                    // Where the PC was: the module's own code (its copies are named m.g<generation>.<n>.so) or a library.
+                    string image = fault.Groups[3].Success ? fault.Groups[3].Value : "unmapped";
+                    string key = $"{fault.Groups[1].Value} {fault.Groups[2].Value} in {(ModuleCopy().IsMatch(image) ? "the module" : image)}";
+                    report.FaultsByFunction[key] = report.FaultsByFunction.GetValueOrDefault(key) + 1;
+                }
             }
             else if (outcome == FuzzOutcome.Untyped)
             {
                 report.Untyped.Add($"{cases[i].Kind}: {detail}");
             }
         }
-
-        return report;
     }
 
     /// <summary>Refused before dlopen: the file's code never ran.</summary>
@@ -188,8 +246,19 @@ internal static partial class LibraryFuzz
         return -1;
     }
 
-    /// <summary>One child over <paramref name="files"/>: the answers it gave, in order, and how it died before the rest (null when it did not).</summary>
-    private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death) RunChild(List<string> files, TimeSpan perFileTimeout)
+    private static void Count(FuzzReport report, FuzzOutcome death, string phase)
+    {
+        if (death == FuzzOutcome.Crashed)
+        {
+            report.CrashesByPhase[phase] = report.CrashesByPhase.GetValueOrDefault(phase) + 1;
+        }
+    }
+
+    /// <summary>
+    /// One child over <paramref name="files"/>: the answers it gave, in order, how it died before the rest (null when it
+    /// did not), and the phase it had begun for the file it died on (its last mark on standard error).
+    /// </summary>
+    private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death, string Phase) RunChild(List<string> files, TimeSpan perFileTimeout)
     {
         var child = ChildProcess.Run(perFileTimeout * files.Count + TimeSpan.FromSeconds(10), ["load-each", .. files]);
         var answers = new List<(FuzzOutcome, string)>();
@@ -201,16 +270,26 @@ internal static partial class LibraryFuzz
                 continue;
             }
 
-            string detail = match.Groups[3].Value;
-            answers.Add(match.Groups[2].Value switch
-            {
-                "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
-                "refused" => (FuzzOutcome.Refused, detail),
-                _ => (FuzzOutcome.Untyped, detail),
-            });
+            answers.Add(Answer(match.Groups[2].Value));
         }
 
-        return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed);
+        string mark = $"{answers.Count} ";
+        string phase = child.Error.ReplaceLineEndings("\n").Split('\n').LastOrDefault(l => l.StartsWith(mark, StringComparison.Ordinal))?[mark.Length..] ?? "none";
+        return (answers, answers.Count == files.Count ? null : child.TimedOut ? FuzzOutcome.Hung : FuzzOutcome.Crashed, phase);
+    }
+
+    /// <summary>The outcome an answer of <see cref="ChildScenarios.LoadOne"/> stands for, and its detail.</summary>
+    private static (FuzzOutcome Outcome, string Detail) Answer(string answer)
+    {
+        int space = answer.IndexOf(' ', StringComparison.Ordinal);
+        string detail = space < 0 ? "" : answer[(space + 1)..];
+        return (space < 0 ? answer : answer[..space]) switch
+        {
+            "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
+            "refused" => (FuzzOutcome.Refused, detail),
+            "started" => (FuzzOutcome.Started, detail),
+            _ => (FuzzOutcome.Untyped, detail),
+        };
     }
 
     /// <summary>With HCRLAB_FUZZ_KEEP set, files that killed their child are copied there for a look.</summary>
@@ -241,6 +320,13 @@ internal static partial class LibraryFuzz
         return bytes;
     }
 
-    [GeneratedRegex(@"^(\d+) (ok|refused|threw) (.*)$")]
+    [GeneratedRegex(@"^(\d+) ((?:ok|refused|threw|started)(?: .*)?)$")]
     private static partial Regex AnswerLine();
+
+    /// <summary>A refusal's detail when the fault guard contained a fault: "Init: Init000 faulted: SIGSEGV (...".</summary>
+    [GeneratedRegex(@"^\w+: (.+?) faulted: (SIG\w+) .*?, pc 0x[0-9a-f]+(?: \(([^+)]+)\+0x[0-9a-f]+\))?")]
+    private static partial Regex FaultLine();
+
+    [GeneratedRegex(@"^m\.g\d+\.\d+\.so$")]
+    private static partial Regex ModuleCopy();
 }

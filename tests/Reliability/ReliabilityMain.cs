@@ -10,7 +10,10 @@ namespace HcrLab.Tests.Reliability;
 /// <code>
 /// stress [--calls N] [--threads T] [--seconds S] [--retain G]   one line of figures (StressReport)
 /// fuzz [--per-kind N] [--seed S]                   mutated libraries, each started in a child process: counts
-/// crash-at-init                                     runs module "a", reloads it into a v2 that faults in Init000
+/// fuzz ... --one-process [--start-only]             the same files all in this process (a death ends the run; the
+///                                                   last "N phase" line on stderr says where)
+/// crash-at-init [--no-guard]                        runs module "a", reloads it into a v2 that faults in Init000
+/// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
 /// </code>
 /// </summary>
@@ -20,7 +23,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] | crash-at-init | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
             return 2;
         }
 
@@ -42,12 +45,15 @@ internal static class ReliabilityMain
                     original = LibraryFuzz.Original(bench);
                 }
 
-                var fuzz = LibraryFuzz.Run(original, (int)Option(args, "--per-kind", 1000), (int)Option(args, "--seed", 1), TimeSpan.FromSeconds(2));
+                bool? oneProcess = args.Contains("--one-process") ? args.Contains("--start-only") : null;
+                var fuzz = LibraryFuzz.Run(original, (int)Option(args, "--per-kind", 1000), (int)Option(args, "--seed", 1), TimeSpan.FromSeconds(2), oneProcess);
                 Console.WriteLine(fuzz);
                 fuzz.Untyped.ForEach(u => Console.WriteLine($"untyped: {u}"));
                 return fuzz.Untyped.Count == 0 ? 0 : 1;
             case "crash-at-init":
-                return ChildScenarios.CrashAtInit();
+                return ChildScenarios.CrashAtInit(containFaults: !args.Contains("--no-guard"));
+            case "crash-outside-guard":
+                return ChildScenarios.CrashOutsideGuard();
             case "load-each":
                 return ChildScenarios.LoadEach(args[1..]);
             default:

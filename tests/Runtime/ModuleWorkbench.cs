@@ -145,9 +145,20 @@ internal sealed unsafe class ModuleWorkbench : IDisposable
     [UnmanagedCallersOnly]
     private static void HostLog(byte* line)
     {
+        string text;
+        try
+        {
+            text = Marshal.PtrToStringUTF8((nint)line) ?? "(null)";
+        }
+        catch (NullReferenceException)
+        {
+            // A mutated module's pointer into the first pages: an exception must not leave an UnmanagedCallersOnly method.
+            text = $"(unreadable line at 0x{(ulong)line:x})";
+        }
+
         lock (LogLock)
         {
-            LogLines.Add(Marshal.PtrToStringUTF8((nint)line) ?? "(null)");
+            LogLines.Add(text);
         }
     }
 }

@@ -49,10 +49,11 @@ public sealed class ScenarioTests
     }
 
     [Test]
-    public void ANewVersionThatCrashesInItsInitIsAFailureWithTheOutputSoFar()
+    public void ANewVersionThatFaultsInItsInitIsARefusedReloadAndTheOldCodeRuns()
     {
         // What a host sees when new code faults during a reload: the old code's before handler ran, then the new
-        // version's top-level code (in Init000) wrote through NULL and the process died mid-reload.
+        // version's top-level code (in Init000) wrote through NULL; the runtime's fault guard contained the SIGSEGV, the
+        // reload was refused and the old code answers. (A crash outside the runtime's calls: ACrashIsAFailure... below.)
         string root = Scratch(("init-crash", "a.v1.c", """
             #include "hcr.h"
             HCR_PROC(int64_t, value, (int64_t x)) { return x + 1; }
@@ -70,19 +71,16 @@ public sealed class ScenarioTests
             start a
             call a value 1 -> 2
             use a v2
-            reload -> error a
+            reload -> error a: Init000 faulted: SIGSEGV (SEGV_MAPERR: address not mapped) at address 0x0
+            > a.v1 before
+            > a.v2 init about to crash
             call a value 1 -> 2
+            generation -> 0
             """));
 
         var result = new ScenarioRunner(root).Run(Path.Combine(root, "init-crash"));
 
-        Assert.That(result.Passed, Is.False);
-        Assert.That(result.Failure, Is.EqualTo("the host died (exit code 139, SIGSEGV) during step 5, init-crash/steps.hcr:5: reload -> error a"));
-        Assert.That(result.ActualTranscript, Is.EqualTo(new[]
-        {
-            "use a v1", "start a", "call a value 1 -> 2", "use a v2", "reload -> error a", "> a.v1 before", "> a.v2 init about to crash",
-            "!! the host died (exit code 139, SIGSEGV) during step 5, init-crash/steps.hcr:5: reload -> error a",
-        }));
+        Assert.That(result.Passed, Is.True, $"{result.Failure}\n{result.Diff}\nstandard error of the host:\n{result.StandardError}");
     }
 
     [Test]

@@ -1,0 +1,270 @@
+/*
+ * libhcrguard: runs a call into module code so that a hardware fault in it (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP)
+ * returns to the caller with the signal, its si_code, the fault address and the faulting PC, instead of ending the
+ * process. Built by HcrLab.Runtime.csproj as libhcrguard.so (loaded by the .NET runtime's P/Invoke) and libhcrguard.a
+ * (linked into the NativeAOT library); the managed half is runtime/FaultGuard.cs.
+ *
+ * A fault is contained only when all of these hold; otherwise the handler that was installed before ours runs (the
+ * .NET runtime's, which turns faults in managed code into NullReferenceException and handles stack overflow, or the
+ * default action, which ends the process):
+ *   - the faulting thread is inside hcr_guard_call and its frame is armed (the runtime's C ABI entry points disarm it
+ *     while they run, so no longjmp crosses their managed frames);
+ *   - the kernel raised the signal for an instruction (si_code > 0), it was not sent with kill() or raise();
+ *   - the faulting PC is not managed code: it is outside every mapping, in a mapping that is not executable, or in an
+ *     executable mapping of an ELF file other than this object and the .NET runtime's own libraries. JIT-compiled
+ *     code (anonymous or memfd mappings) and ReadyToRun code (PE files) are managed, so a fault in a .NET callback
+ *     that module code called still reaches the .NET runtime.
+ * Per-thread state is one initial-exec TLS pointer to the innermost frame (which lives on the caller's stack), so the
+ * handler never allocates. The handler uses only async-signal-safe calls (open, read, close, sigaction, raise).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* The layout FaultGuard.cs mirrors (GuardFrame): keep both in step. */
+typedef struct hcr_guard_frame {
+    volatile int32_t armed;    /* 1 while module code runs under this frame */
+    int32_t probe;             /* 1: a read of our own (hcr_guard_strnlen), contained wherever it faults */
+    int32_t signal;            /* the fault, filled in by the handler */
+    int32_t code;
+    uint64_t address;
+    uint64_t pc;
+    sigjmp_buf* jump;
+    struct hcr_guard_frame* outer;
+} hcr_guard_frame;
+
+static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+
+static __thread hcr_guard_frame* current_frame __attribute__((tls_model("initial-exec")));
+static struct sigaction previous[NSIG];
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static int install_error;
+static char own_path[PATH_MAX];
+static char excluded_directory[PATH_MAX];
+
+/* ---- is the faulting PC managed code? (reads /proc/self/maps: async-signal-safe, only on a fault) ---------------- */
+
+static int starts_with(const char* text, const char* prefix) { return strncmp(text, prefix, strlen(prefix)) == 0; }
+
+static uint64_t parse_hex(const char** cursor)
+{
+    uint64_t value = 0;
+    for (;; (*cursor)++) {
+        char c = **cursor;
+        if (c >= '0' && c <= '9') value = value * 16 + (uint64_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') value = value * 16 + (uint64_t)(c - 'a' + 10);
+        else return value;
+    }
+}
+
+static int is_elf_file(const char* path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    unsigned char magic[4] = {0};
+    ssize_t n = read(fd, magic, sizeof magic);
+    close(fd);
+    return n == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+}
+
+/* One line of /proc/self/maps: "start-end perms offset dev inode   path". 1 contain, 0 chain, -1 not this line. */
+static int judge_line(char* line, uint64_t pc)
+{
+    const char* cursor = line;
+    uint64_t start = parse_hex(&cursor);
+    if (*cursor++ != '-') return -1;
+    uint64_t end = parse_hex(&cursor);
+    if (pc < start || pc >= end) return -1;
+    if (*cursor++ != ' ') return 0;
+    int executable = strlen(cursor) >= 4 && cursor[2] == 'x';
+    if (!executable) return 1;   /* an instruction fetch from data: no managed code runs there */
+    for (int field = 0; field < 4 && *cursor; field++) {   /* perms, offset, dev, inode */
+        while (*cursor && *cursor != ' ') cursor++;
+        while (*cursor == ' ') cursor++;
+    }
+    char* path = (char*)cursor;
+    if (path[0] != '/' || starts_with(path, "/memfd:")) return 0;   /* anonymous or memfd: JIT-compiled code */
+    size_t length = strlen(path);
+    const char* deleted = " (deleted)";
+    if (length > strlen(deleted) && strcmp(path + length - strlen(deleted), deleted) == 0) path[length - strlen(deleted)] = 0;
+    if (strcmp(path, own_path) == 0) return 0;   /* this object: in the NativeAOT library, managed code */
+    if (excluded_directory[0] && starts_with(path, excluded_directory)) return 0;   /* the .NET runtime's libraries */
+    return is_elf_file(path);   /* an ELF image is native code; a PE file (ReadyToRun) is managed */
+}
+
+static int pc_is_native_code(uint64_t pc)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buffer[2048];
+    size_t filled = 0;
+    int verdict = -1;
+    for (;;) {
+        ssize_t n = read(fd, buffer + filled, sizeof buffer - 1 - filled);
+        if (n <= 0) break;
+        filled += (size_t)n;
+        buffer[filled] = 0;
+        char* line = buffer;
+        char* newline;
+        while ((newline = strchr(line, '\n')) != NULL) {
+            *newline = 0;
+            verdict = judge_line(line, pc);
+            if (verdict >= 0) break;
+            line = newline + 1;
+        }
+
+        if (verdict >= 0) break;
+        filled = strlen(line);
+        if (filled == sizeof buffer - 1) filled = 0;   /* a line longer than the buffer: not a mapping we judge */
+        memmove(buffer, line, filled);
+    }
+
+    close(fd);
+    return verdict < 0 ? 1 : verdict;   /* outside every mapping: a jump into nothing, never managed code */
+}
+
+/* ---- the handler ------------------------------------------------------------------------------------------------ */
+
+static void chain(int signal_number, siginfo_t* info, void* context)
+{
+    struct sigaction* old = &previous[signal_number];
+    if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
+        /* The default action. A fault re-executes its instruction when the handler returns and ends the process then
+           (an ignored fault would loop forever, so it gets the default too); a sent signal is raised again and is
+           delivered, unblocked, when this handler returns. */
+        struct sigaction fallback;
+        memset(&fallback, 0, sizeof fallback);
+        fallback.sa_handler = SIG_DFL;
+        sigaction(signal_number, &fallback, NULL);
+        if (info->si_code <= 0) raise(signal_number);
+        return;
+    }
+
+    if (old->sa_flags & SA_SIGINFO) old->sa_sigaction(signal_number, info, context);
+    else old->sa_handler(signal_number);
+}
+
+static void on_fault(int signal_number, siginfo_t* info, void* context)
+{
+    hcr_guard_frame* frame = current_frame;
+    uint64_t pc = (uint64_t)((ucontext_t*)context)->uc_mcontext.gregs[REG_RIP];
+    if (frame != NULL && frame->armed && info->si_code > 0 && (frame->probe || pc_is_native_code(pc))) {
+        frame->armed = 0;
+        frame->signal = signal_number;
+        frame->code = info->si_code;
+        frame->address = (uint64_t)(uintptr_t)info->si_addr;
+        frame->pc = pc;
+        siglongjmp(*frame->jump, 1);
+    }
+
+    chain(signal_number, info, context);
+}
+
+static void install(void)
+{
+    Dl_info self;
+    if (dladdr((void*)&on_fault, &self) && self.dli_fname != NULL && realpath(self.dli_fname, own_path) == NULL) own_path[0] = 0;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_fault;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof guarded_signals / sizeof guarded_signals[0]; i++) {
+        int signal_number = guarded_signals[i];
+        /* Read the previous handler first: ours must never run before it knows where to chain. */
+        if (sigaction(signal_number, NULL, &previous[signal_number]) != 0 || sigaction(signal_number, &action, NULL) != 0) {
+            install_error = signal_number;
+            return;
+        }
+    }
+}
+
+/* ---- the API ---------------------------------------------------------------------------------------------------- */
+
+/* Installs the handlers once per process, chaining to whatever is installed now. runtime_directory: a directory whose
+   libraries are the .NET runtime's (a fault there is managed code's), or NULL. Returns 0, or the signal whose
+   handler could not be installed. */
+EXPORT int hcr_guard_install(const char* runtime_directory)
+{
+    if (runtime_directory != NULL && excluded_directory[0] == 0 && strlen(runtime_directory) < sizeof excluded_directory)
+        strcpy(excluded_directory, runtime_directory);
+    pthread_once(&install_once, install);
+    return install_error;
+}
+
+/* Calls fn(a0, a1) (a function of up to two pointer arguments; on x86-64 a function of fewer ignores the rest) with
+   the frame armed. Returns 0 and stores the return register in *result (when result is not NULL), or the number of
+   the signal that was contained (frame holds the details). */
+EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, void** result)
+{
+    sigjmp_buf jump;
+    uint32_t mxcsr;
+    uint16_t x87_control;
+    __asm__ volatile ("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_control));
+    frame->armed = 0;
+    frame->signal = 0;
+    frame->code = 0;
+    frame->address = 0;
+    frame->pc = 0;
+    frame->jump = &jump;
+    frame->outer = current_frame;
+    if (sigsetjmp(jump, 1) != 0) {
+        __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control));
+        current_frame = frame->outer;
+        return frame->signal;
+    }
+
+    current_frame = frame;
+    frame->armed = 1;
+    void* value = ((void* (*)(void*, void*))fn)(a0, a1);
+    /* Code that runs wild may return with callee-saved registers, the direction flag or the floating-point control
+       words changed (the fuzz found a module returning with another r14). Tell the compiler every callee-saved
+       register is clobbered, so that it saves them all on entry, restores them on return and reloads what it needs
+       from the stack; and put the flag and the control words back. */
+    __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control) : "rbx", "rbp", "r12", "r13", "r14", "r15", "memory");
+    frame->armed = 0;
+    current_frame = frame->outer;
+    if (result != NULL) *result = value;
+    return 0;
+}
+
+/* Probes: an access to memory a module named (a string it passed, an output pointer), contained wherever it faults. */
+static int probe(void* fn, void* a0, void* a1, void** result)
+{
+    hcr_guard_frame frame;
+    memset(&frame, 0, sizeof frame);
+    frame.probe = 1;
+    return hcr_guard_call(&frame, fn, a0, a1, result);
+}
+
+/* The length of the C string at text, at most max: 0 with *length, or the signal a read of it raised. */
+EXPORT int hcr_guard_strnlen(const char* text, size_t max, size_t* length)
+{
+    void* value = NULL;
+    int signal_number = probe((void*)&strnlen, (void*)text, (void*)max, &value);
+    *length = (size_t)(uintptr_t)value;
+    return signal_number;
+}
+
+static void* store_pointer(void* where, void* value)
+{
+    *(void* volatile*)where = value;
+    return NULL;
+}
+
+/* *where = value: 0, or the signal the write raised. */
+EXPORT int hcr_guard_store_pointer(void** where, void* value)
+{
+    return probe((void*)&store_pointer, (void*)where, value, NULL);
+}
