@@ -35,6 +35,8 @@ publish() {
   mkdir -p "$lib"
   cp "$staging/HcrLab.Native.so" "$lib/libhcrlab.so.tmp"
   mv -f "$lib/libhcrlab.so.tmp" "$lib/libhcrlab.so"
+  # The trial loader (HcrRuntimeOptions.TrialLoad) is looked for beside the library that holds the fault guard.
+  cp "$top/runtime/obj/hcrguard/hcrtrial" "$lib/hcrtrial"
   # A link, not a copy: the loader sees one file (one runtime) whichever name a host or a Nim module opens.
   ln -sfn libhcrlab.so "$lib/libnimhcr.so"
 }

@@ -124,6 +124,15 @@ internal static unsafe partial class FaultGuard
     /// </summary>
     public static bool TryStorePointer(nint* where, nint value) => GuardStorePointer(where, value) == 0;
 
+    /// <summary>The directory of the file that holds the guard's C half (libhcrguard.so, or the NativeAOT library that links it in), or null.</summary>
+    public static string? NativeDirectory()
+    {
+        DlInfo info;
+        return Dladdr(Self(), &info) != 0 && Marshal.PtrToStringUTF8(info.FileName) is { Length: > 0 } file
+            ? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file))
+            : null;
+    }
+
     /// <summary>"image+0xoffset" for an address inside a loaded object, or null.</summary>
     private static string? Location(ulong pc)
     {
@@ -190,6 +199,9 @@ internal static unsafe partial class FaultGuard
     [LibraryImport(Library, EntryPoint = "hcr_guard_store_pointer")]
     [SuppressGCTransition]
     private static partial int GuardStorePointer(nint* where, nint value);
+
+    [LibraryImport(Library, EntryPoint = "hcr_guard_self")]
+    private static partial nint Self();
 
     [LibraryImport("libc.so.6", EntryPoint = "dladdr")]
     private static partial int Dladdr(nint address, DlInfo* info);

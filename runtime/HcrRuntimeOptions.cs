@@ -59,6 +59,14 @@ public sealed record HcrRuntimeOptions
     /// </summary>
     public bool ContainFaults { get; init; } = true;
 
+    /// <summary>
+    /// When true, every module copy is first loaded and unloaded in a child process (<c>hcrtrial</c>) before it is loaded
+    /// into this one: a library whose constructors or destructors fault, or that makes glibc's loader give up, is then a
+    /// refused load (<see cref="ModuleLoadStage.Load"/>) instead of the end of the host, where the fault guard cannot
+    /// reach (inside <c>dlopen</c> and <c>dlclose</c>). Off by default: it costs a process start per load.
+    /// </summary>
+    public bool TrialLoad { get; init; }
+
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
 

@@ -19,11 +19,12 @@ public sealed record ModuleFault(string Function, int Signal, int Code, ulong Ad
 
     public override string ToString() => $"{Function} faulted: {Describe()}";
 
-    /// <summary>The name of a signal the guard contains, else "signal N".</summary>
+    /// <summary>The name of a signal the guard contains (or SIGABRT), else "signal N".</summary>
     public static string SignalName(int signal) => signal switch
     {
         4 => "SIGILL",
         5 => "SIGTRAP",
+        6 => "SIGABRT",
         7 => "SIGBUS",
         8 => "SIGFPE",
         11 => "SIGSEGV",

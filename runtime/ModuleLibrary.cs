@@ -68,11 +68,12 @@ internal sealed unsafe class ModuleLibrary
     /// <param name="originalPath">The module's file.</param>
     /// <param name="copyPath">Where the copy that is loaded goes (a name no earlier load used).</param>
     /// <param name="containFaults">Call the module's metadata functions under the fault guard.</param>
+    /// <param name="trialLoad">Load and unload the copy in a child process first (<see cref="TrialLoad"/>).</param>
     /// <param name="read">The file as a change check already read it, or null to read it now.</param>
     /// <exception cref="ModuleLoadException">
     /// Any step failed; nothing stays loaded (except a library whose code faulted: it stays mapped) and the copy is gone.
     /// </exception>
-    public static ModuleLibrary Load(string module, string originalPath, string copyPath, bool containFaults, ModuleFile? read = null)
+    public static ModuleLibrary Load(string module, string originalPath, string copyPath, bool containFaults, bool trialLoad = false, ModuleFile? read = null)
     {
         // Read once: the bytes checked, hashed and written to the copy are the same, whatever happens to the file meanwhile.
         ModuleFile? file = read;
@@ -107,6 +108,13 @@ internal sealed unsafe class ModuleLibrary
         {
             TryDelete(copyPath);
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
+        }
+
+        // Constructors and destructors run inside dlopen and dlclose, where the fault guard cannot reach.
+        if (trialLoad && TrialLoad.Problem(copyPath) is { } refused)
+        {
+            TryDelete(copyPath);
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Load, refused);
         }
 
         var fingerprint = ModuleFingerprint.Of(file);

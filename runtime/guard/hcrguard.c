@@ -268,3 +268,6 @@ EXPORT int hcr_guard_store_pointer(void** where, void* value)
 {
     return probe((void*)&store_pointer, (void*)where, value, NULL);
 }
+
+/* An address inside this object, for dladdr: which file holds the guard (the trial loader hcrtrial sits beside it). */
+EXPORT void* hcr_guard_self(void) { return (void*)&hcr_guard_self; }

@@ -52,6 +52,9 @@ internal static unsafe class ChildScenarios
     /// On standard error it marks each phase as it begins ("N start", "N call", "N unload"), so the parent can say in
     /// which one a child died: the start (the loader, init code), the host's own call through the slot, or unloading.
     /// </summary>
+    /// <summary>Whether <see cref="LoadOne"/> uses <see cref="HcrRuntimeOptions.TrialLoad"/> (the command line's <c>--trial</c>).</summary>
+    public static bool TrialLoad { get; set; }
+
     public static int LoadEach(string[] files)
     {
         for (int i = 0; i < files.Length; i++)
@@ -72,7 +75,7 @@ internal static unsafe class ChildScenarios
     {
         // The answer is made after the runtime is disposed: unloading runs the library's code too (its destructors).
         string outcome;
-        using (var bench = new ModuleWorkbench())
+        using (var bench = new ModuleWorkbench(options: new HcrRuntimeOptions { TrialLoad = TrialLoad }))
         {
             File.Copy(file, bench.PathOf("m"));
             try

@@ -15,6 +15,8 @@ namespace HcrLab.Tests.Reliability;
 /// crash-at-init [--no-guard]                        runs module "a", reloads it into a v2 that faults in Init000
 /// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
+/// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.TrialLoad (a child process loads
+///                                                   each copy first)
 /// </code>
 /// </summary>
 internal static class ReliabilityMain
@@ -23,10 +25,12 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
             return 2;
         }
 
+        ChildScenarios.TrialLoad = args.Contains("--trial");
+        args = [.. args.Where(a => a != "--trial")];
         switch (args[0])
         {
             case "stress":
