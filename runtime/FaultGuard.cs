@@ -200,6 +200,27 @@ internal static unsafe partial class FaultGuard
     [SuppressGCTransition]
     private static partial int GuardStorePointer(nint* where, nint value);
 
+    /// <summary>
+    /// The same functions, each behind a shim (<c>hcr_guard_realigned</c>) that realigns the stack before it calls the
+    /// function: .NET's entry stubs rely on the 16-byte alignment the SysV ABI promises, and a module that broke it
+    /// would end the process there. Each function must take at most six integer or pointer arguments.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">More functions than the C half has shims.</exception>
+    public static Dictionary<string, nint> Realigned(Dictionary<string, nint> functions)
+    {
+        var shimmed = new Dictionary<string, nint>(functions.Comparer);
+        foreach (var (name, function) in functions)
+        {
+            nint shim = Realign(shimmed.Count, function);
+            shimmed.Add(name, shim != 0 ? shim : throw new InvalidOperationException($"libhcrguard has no stack-realigning shim left for {name} (number {shimmed.Count})"));
+        }
+
+        return shimmed;
+    }
+
+    [LibraryImport(Library, EntryPoint = "hcr_guard_realigned")]
+    private static partial nint Realign(int index, nint target);
+
     [LibraryImport(Library, EntryPoint = "hcr_guard_self")]
     private static partial nint Self();
 

@@ -41,7 +41,12 @@ internal static unsafe class ModuleAbi
     /// </summary>
     private const int StackNameBytes = 256;
 
-    private static readonly Dictionary<string, nint> EntryPoints = new(StringComparer.Ordinal)
+    /// <summary>
+    /// The entry points as modules get them: each behind a stack-realigning shim of the fault guard's C half
+    /// (<see cref="FaultGuard.Realigned"/>), so that module code calling with a misaligned stack does not end the process
+    /// inside .NET's entry stub.
+    /// </summary>
+    private static readonly Dictionary<string, nint> EntryPoints = FaultGuard.Realigned(new Dictionary<string, nint>(StringComparer.Ordinal)
     {
         ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProcEntry,
         ["hcrGetProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetProcEntry,
@@ -56,14 +61,18 @@ internal static unsafe class ModuleAbi
         ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobalsEntry,
         ["hcrInit"] = (nint)(delegate* unmanaged<byte**, byte*, byte*, nint, nint, nint, void>)&InitEntry,
         ["hcrFailInit"] = (nint)(delegate* unmanaged<byte*, void>)&FailInitEntry,
-    };
+        [GetProcAddressName] = (nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddressEntry,
+    });
+
+    /// <summary>The key of the getter among the shimmed entry points: not a name a module can look up (it has a space).</summary>
+    private const string GetProcAddressName = "getProcAddr ";
 
     /// <summary><c>void* getProcAddr(void* handle, const char* name)</c>, as passed to <c>HcrInit000</c>.</summary>
-    public static nint ProcAddressGetter { get; } = (nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddressEntry;
+    public static nint ProcAddressGetter { get; } = EntryPoints[GetProcAddressName];
 
-    public static IReadOnlyCollection<string> Names => EntryPoints.Keys;
+    public static IReadOnlyCollection<string> Names { get; } = [.. EntryPoints.Keys.Where(name => name != GetProcAddressName)];
 
-    public static nint Lookup(string name) => EntryPoints.GetValueOrDefault(name);
+    public static nint Lookup(string name) => name == GetProcAddressName ? 0 : EntryPoints.GetValueOrDefault(name);
 
     internal static nint GetProcAddress(nint handle, byte* name)
     {

@@ -271,3 +271,41 @@ EXPORT int hcr_guard_store_pointer(void** where, void* value)
 
 /* An address inside this object, for dladdr: which file holds the guard (the trial loader hcrtrial sits beside it). */
 EXPORT void* hcr_guard_self(void) { return (void*)&hcr_guard_self; }
+
+/*
+ * Stack-realigning shims for the runtime's C ABI (hcr_guard_realigned). The SysV ABI has a caller keep the stack
+ * 16-byte aligned at a call, and the .NET runtime's entry stubs rely on it (aligned SSE stores); module code that broke
+ * the rule (a flipped bit in a stack adjustment) would end the process inside .NET, where no guard may act. Each shim
+ * realigns the stack (force_align_arg_pointer) and calls its target with the six integer argument registers passed
+ * through: every C ABI function takes at most six integer or pointer arguments and returns in rax.
+ */
+typedef uint64_t (*abi_function)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+#define ABI_SHIMS 16
+static abi_function abi_targets[ABI_SHIMS];
+
+#define ABI_SHIM(i)                                                                                         \
+    __attribute__((force_align_arg_pointer, noinline)) static uint64_t abi_shim_##i(                     \
+        uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)                           \
+    {                                                                                                       \
+        return abi_targets[i](a, b, c, d, e, f);                                                            \
+    }
+ABI_SHIM(0) ABI_SHIM(1) ABI_SHIM(2) ABI_SHIM(3) ABI_SHIM(4) ABI_SHIM(5) ABI_SHIM(6) ABI_SHIM(7)
+ABI_SHIM(8) ABI_SHIM(9) ABI_SHIM(10) ABI_SHIM(11) ABI_SHIM(12) ABI_SHIM(13) ABI_SHIM(14) ABI_SHIM(15)
+
+static abi_function const abi_shims[ABI_SHIMS] = {
+    abi_shim_0, abi_shim_1, abi_shim_2, abi_shim_3, abi_shim_4, abi_shim_5, abi_shim_6, abi_shim_7,
+    abi_shim_8, abi_shim_9, abi_shim_10, abi_shim_11, abi_shim_12, abi_shim_13, abi_shim_14, abi_shim_15,
+};
+
+/* Shim number index now calls target; returns the shim's address, or NULL for an index out of range. Set each index
+ * once, before the shim is handed out. */
+EXPORT void* hcr_guard_realigned(int32_t index, void* target)
+{
+    if (index < 0 || index >= ABI_SHIMS || target == NULL) {
+        return NULL;
+    }
+
+    __atomic_store_n(&abi_targets[index], (abi_function)target, __ATOMIC_RELEASE);
+    return (void*)abi_shims[index];
+}
