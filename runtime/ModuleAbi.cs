@@ -30,17 +30,8 @@ namespace HcrLab.Runtime;
 /// takes a C string (a signature hash or a module name), not a Nim string; a global registered again with another
 /// size is refused (<c>*out</c> = NULL, false) instead of silently keeping the old block.
 /// </summary>
-// The name buffers are stackalloc'd on every call and only read where the decoder wrote: zeroing 1 KB per call first
-// was a fifth of a lookup.
-[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static unsafe class ModuleAbi
 {
-    /// <summary>
-    /// Names up to this many UTF-8 bytes are decoded into a stack buffer (a byte never decodes to more than one UTF-16
-    /// unit), so a registration or lookup makes a string only for a new symbol; longer names are decoded to a string.
-    /// </summary>
-    private const int StackNameBytes = 256;
-
     private static readonly Dictionary<string, nint> EntryPoints = new(StringComparer.Ordinal)
     {
         ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProcEntry,
@@ -88,20 +79,18 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrRegisterProc") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrRegisterProc", out var m, out var n))
+            if (Runtime("hcrRegisterProc") is not { } runtime || !ReadNames(module, name, "hcrRegisterProc", out var m, out var n))
             {
                 return 0;
             }
 
             if (fn == 0)
             {
-                Refuse($"hcrRegisterProc(\"{m}\", \"{n}\"): the function pointer is NULL", failsLoad: true);
+                Refuse($"hcrRegisterProc(\"{m.ToString()}\", \"{n.ToString()}\"): the function pointer is NULL", failsLoad: true);
                 return 0;
             }
 
-            return runtime.RegisterProc(m, n, nameText: null, fn);
+            return runtime.RegisterProc(m, n, fn);
         }
         catch (Exception e)
         {
@@ -113,9 +102,17 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrGetProc") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrGetProc", out var m, out var n))
+            if (HcrRuntime.Current is { } current && module != null)
+            {
+                // The common case, without the lock: a known name while no writer runs.
+                nint address = current.FindProcAddress(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(module), SymbolKey.FromC(name));
+                if (address != 0)
+                {
+                    return address;
+                }
+            }
+
+            if (Runtime("hcrGetProc") is not { } runtime || !ReadNames(module, name, "hcrGetProc", out var m, out var n))
             {
                 return 0;
             }
@@ -145,20 +142,18 @@ internal static unsafe class ModuleAbi
                 *output = 0;
             }
 
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrRegisterGlobal") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrRegisterGlobal", out var m, out var n))
+            if (Runtime("hcrRegisterGlobal") is not { } runtime || !ReadNames(module, name, "hcrRegisterGlobal", out var m, out var n))
             {
                 return 0;
             }
 
             if (output == null)
             {
-                Refuse($"hcrRegisterGlobal(\"{m}\", \"{n}\"): the output pointer is NULL", failsLoad: true);
+                Refuse($"hcrRegisterGlobal(\"{m.ToString()}\", \"{n.ToString()}\"): the output pointer is NULL", failsLoad: true);
                 return 0;
             }
 
-            var registration = runtime.RegisterGlobal(m, n, nameText: null, size, gcMarker);
+            var registration = runtime.RegisterGlobal(m, n, size, gcMarker);
             *output = registration.Address;
             return registration.IsNew ? (byte)1 : (byte)0;
         }
@@ -173,9 +168,16 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrGetGlobal") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrGetGlobal", out var m, out var n))
+            if (HcrRuntime.Current is { } current && module != null)
+            {
+                nint address = current.FindGlobalAddress(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(module), SymbolKey.FromC(name));
+                if (address != 0)
+                {
+                    return address;
+                }
+            }
+
+            if (Runtime("hcrGetGlobal") is not { } runtime || !ReadNames(module, name, "hcrGetGlobal", out var m, out var n))
             {
                 return 0;
             }
@@ -417,13 +419,12 @@ internal static unsafe class ModuleAbi
         return runtime;
     }
 
-    /// <summary>Decodes both names as <see cref="Utf8(byte*)"/> would, into the buffers when they fit.</summary>
-    private static bool ReadNames(byte* module, byte* name, Span<char> moduleBuffer, Span<char> nameBuffer, string function,
-        out ReadOnlySpan<char> moduleText, out ReadOnlySpan<char> nameText)
+    /// <summary>Both names' keys (<see cref="SymbolKey"/>); refused when either is NULL or empty.</summary>
+    private static bool ReadNames(byte* module, byte* name, string function, out SymbolKey moduleKey, out SymbolKey nameKey)
     {
-        moduleText = Utf8(module, moduleBuffer);
-        nameText = Utf8(name, nameBuffer);
-        if (moduleText.Length > 0 && nameText.Length > 0)
+        moduleKey = SymbolKey.FromC(module);
+        nameKey = SymbolKey.FromC(name);
+        if (!moduleKey.IsEmpty && !nameKey.IsEmpty)
         {
             return true;
         }
@@ -433,21 +434,6 @@ internal static unsafe class ModuleAbi
     }
 
     private static string? Utf8(byte* text) => Marshal.PtrToStringUTF8((nint)text);
-
-    /// <summary>
-    /// A C string decoded like <see cref="Marshal.PtrToStringUTF8(nint)"/> (invalid bytes become U+FFFD, NULL is empty),
-    /// into <paramref name="buffer"/> when it fits, else into a new string.
-    /// </summary>
-    private static ReadOnlySpan<char> Utf8(byte* text, Span<char> buffer)
-    {
-        if (text == null)
-        {
-            return default;
-        }
-
-        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
-        return bytes.Length <= buffer.Length ? buffer[..Encoding.UTF8.GetChars(bytes, buffer)] : Encoding.UTF8.GetString(bytes);
-    }
 
     private static void Refuse(string message, bool failsLoad)
     {
