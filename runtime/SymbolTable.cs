@@ -2,13 +2,15 @@ namespace HcrLab.Runtime;
 
 /// <summary>
 /// One module's procs or globals, keyed by their names' UTF-8 bytes (<see cref="SymbolKey"/>). The symbols sit in a
-/// dense array in registration order (hash and symbol), found through an open-addressed index of 4-byte positions with
-/// linear probing, at most half full. A module's init code registers and looks up its names roughly in the order it
-/// declares them, so the dense entries are read in order and the only scattered read is the small index.
+/// dense array in registration order (hash, the next entry of the same bucket, symbol), reached through a power-of-two
+/// array of bucket heads as large as the dense one: 4 + 16 bytes per place, one scattered read per lookup (the bucket
+/// head), and a module's init code, which registers and looks up its names roughly in declaration order, reads the dense
+/// entries in order.
 /// <para>
 /// Writers hold the runtime's lock. <see cref="Find"/> may run on other threads at the same time without it and stays
 /// safe: both arrays are published together (one <see cref="Storage"/> reference) and replaced, never resized in place;
-/// an entry is written before the index position that leads to it; and a symbol is returned only when its own
+/// an entry is complete before the bucket head that leads to it is stored; a removed entry keeps its link and its place
+/// is not reused until the arrays are rebuilt, so a chain never loops; and a symbol is returned only when its own
 /// (immutable) key equals the one asked for, so a reader sees either nothing or the right symbol, never another one.
 /// Whether a symbol a writer is adding or removing counts yet is the runtime's version check (<see cref="HcrRuntime"/>).
 /// </para>
@@ -16,9 +18,9 @@ namespace HcrLab.Runtime;
 internal sealed class SymbolTable<T>
     where T : NamedSymbol
 {
-    private const int InitialIndexSize = 16;
+    private const int InitialSize = 8;
 
-    private Storage _storage = new(InitialIndexSize);
+    private Storage _storage = new(InitialSize);
     private int _count;
 
     public int Count => _count;
@@ -46,23 +48,18 @@ internal sealed class SymbolTable<T>
     public T? Find(scoped in SymbolKey key)
     {
         var storage = Volatile.Read(ref _storage);
-        var index = storage.Index;
         var entries = storage.Entries;
-        int mask = index.Length - 1;
         uint hash = key.Hash;
-        for (int i = (int)hash & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++)
+        int position = Volatile.Read(ref storage.Buckets[(int)hash & (storage.Buckets.Length - 1)]) - 1;
+        for (int steps = 0; (uint)position < (uint)entries.Length && steps < entries.Length; steps++)
         {
-            int position = Volatile.Read(ref index[i]) - 1;
-            if (position < 0)
-            {
-                return null;
-            }
-
-            if ((uint)position < (uint)entries.Length && entries[position].Hash == hash
-                && Volatile.Read(ref entries[position].Symbol) is { } symbol && symbol.Key.AsSpan().SequenceEqual(key.Bytes))
+            ref var entry = ref entries[position];
+            if (entry.Hash == hash && Volatile.Read(ref entry.Symbol) is { } symbol && symbol.Key.AsSpan().SequenceEqual(key.Bytes))
             {
                 return symbol;
             }
+
+            position = Volatile.Read(ref entry.Next) - 1;
         }
 
         return null;
@@ -82,7 +79,7 @@ internal sealed class SymbolTable<T>
         if (_storage.Used == _storage.Entries.Length)
         {
             // Full: twice the size, or the same size without the holes removals left when at most half is live.
-            int size = _storage.Index.Length * (_count + 1 > _storage.Entries.Length / 2 ? 2 : 1);
+            int size = _storage.Entries.Length * (_count + 1 > _storage.Entries.Length / 2 ? 2 : 1);
             var rebuilt = new Storage(size);
             foreach (var live in Values)
             {
@@ -99,82 +96,60 @@ internal sealed class SymbolTable<T>
     public bool Remove(string name) => TryGetValue(name, out var symbol) && Remove(symbol);
 
     /// <summary>
-    /// Removes <paramref name="symbol"/>: its entry becomes a hole, and later positions of its probe run move back so no
-    /// lookup needs a tombstone. A reader walking the run at that moment may miss a symbol that stays; the runtime removes
-    /// only inside a write window, whose version change sends such a reader to the lock.
+    /// Unlinks <paramref name="symbol"/> from its bucket's chain with one store; its entry becomes a hole that keeps its
+    /// link, so a reader standing on it walks on.
     /// </summary>
     public bool Remove(T symbol)
     {
         var storage = _storage;
-        var index = storage.Index;
-        int mask = index.Length - 1;
-        int i = (int)symbol.Hash & mask;
-        while (true)
+        var entries = storage.Entries;
+        ref int link = ref storage.Buckets[(int)symbol.Hash & (storage.Buckets.Length - 1)];
+        while (link != 0)
         {
-            int position = index[i] - 1;
-            if (position < 0)
+            ref var entry = ref entries[link - 1];
+            if (entry.Symbol == symbol)
             {
-                return false;
+                Volatile.Write(ref link, entry.Next);
+                Volatile.Write(ref entry.Symbol, null);
+                _count--;
+                return true;
             }
 
-            if (storage.Entries[position].Symbol == symbol)
-            {
-                Volatile.Write(ref storage.Entries[position].Symbol, null);
-                break;
-            }
-
-            i = (i + 1) & mask;
+            link = ref entry.Next;
         }
 
-        for (int j = (i + 1) & mask; index[j] != 0; j = (j + 1) & mask)
-        {
-            // The position at j may move back to the hole at i unless its home lies cyclically within (i, j].
-            int home = (int)storage.Entries[index[j] - 1].Hash & mask;
-            bool homeAfterHole = i <= j ? home > i && home <= j : home > i || home <= j;
-            if (!homeAfterHole)
-            {
-                Volatile.Write(ref index[i], index[j]);
-                i = j;
-            }
-        }
-
-        Volatile.Write(ref index[i], 0);
-        _count--;
-        return true;
+        return false;
     }
 
     public void Clear()
     {
-        Volatile.Write(ref _storage, new Storage(InitialIndexSize));
+        Volatile.Write(ref _storage, new Storage(InitialSize));
         _count = 0;
     }
 
-    /// <summary>The index (positions + 1, 0 for empty) and the dense entries it leads to, half the index's size.</summary>
-    private sealed class Storage(int indexSize)
+    /// <summary>Bucket heads (positions + 1, 0 for none) and the dense entries they lead to, as many of each.</summary>
+    private sealed class Storage(int size)
     {
-        public readonly int[] Index = new int[indexSize];
-        public readonly Entry[] Entries = new Entry[indexSize / 2];
+        public readonly int[] Buckets = new int[size];
+        public readonly Entry[] Entries = new Entry[size];
         public int Used;
 
         public void Append(T symbol)
         {
             int position = Used++;
-            Entries[position].Hash = symbol.Hash;
-            Volatile.Write(ref Entries[position].Symbol, symbol);
-            int mask = Index.Length - 1;
-            int i = (int)symbol.Hash & mask;
-            while (Index[i] != 0)
-            {
-                i = (i + 1) & mask;
-            }
-
-            Volatile.Write(ref Index[i], position + 1);
+            ref var entry = ref Entries[position];
+            ref int bucket = ref Buckets[(int)symbol.Hash & (Buckets.Length - 1)];
+            entry.Hash = symbol.Hash;
+            entry.Next = bucket;
+            Volatile.Write(ref entry.Symbol, symbol);
+            Volatile.Write(ref bucket, position + 1);
         }
     }
 
     private struct Entry
     {
         public uint Hash;
+        public int Next;
         public T? Symbol;
     }
 }
