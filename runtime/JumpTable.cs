@@ -32,7 +32,10 @@ public sealed unsafe class JumpTable : IDisposable
 
     private readonly IJumpEncoder _encoder = JumpEncoders.For(InstructionSet.Amd64);
     private readonly Lock _lock = new();
-    private readonly List<SlotState> _slots = [];
+    // Every slot carved so far, by index: grown under _lock and published whole, so a re-point (the hot path of a
+    // re-registration) finds its slot's state without taking the lock.
+    private SlotState?[] _slots = new SlotState?[64];
+    private int _slotCount;
     private readonly Queue<int> _free = new();
     private GCHandle _self;
     private long _badCallCount;
@@ -105,13 +108,13 @@ public sealed unsafe class JumpTable : IDisposable
             SlotState state;
             if (_free.TryDequeue(out int index))
             {
-                state = _slots[index];
+                state = _slots[index]!;
                 state.InUse = true;
                 StoreLiteral(state, target);
             }
             else
             {
-                if (_slots.Count >= Capacity)
+                if (_slotCount >= Capacity)
                 {
                     throw new JumpTableFullException(Capacity);
                 }
@@ -209,8 +212,16 @@ public sealed unsafe class JumpTable : IDisposable
         var bytes = Memory.Writable(offset, Layout.Size);
         bytes.Fill(_encoder.Facts.PaddingPattern[0]);
         _encoder.Encode(plan, bytes);
-        var state = new SlotState(new JumpSlot(_slots.Count, address), offset, plan.LiteralOffset) { InUse = true };
-        _slots.Add(state);
+        var state = new SlotState(new JumpSlot(_slotCount, address), offset, plan.LiteralOffset) { InUse = true };
+        if (_slotCount == _slots.Length)
+        {
+            var grown = new SlotState?[_slots.Length * 2];
+            _slots.CopyTo(grown, 0);
+            Volatile.Write(ref _slots, grown);
+        }
+
+        Volatile.Write(ref _slots[_slotCount], state);
+        _slotCount++;
         return state;
     }
 
@@ -257,18 +268,9 @@ public sealed unsafe class JumpTable : IDisposable
     private SlotState StateOf(JumpSlot slot)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        SlotState state;
-        lock (_lock)
-        {
-            if ((uint)slot.Index >= (uint)_slots.Count)
-            {
-                throw new ArgumentException($"{slot} does not belong to this table", nameof(slot));
-            }
-
-            state = _slots[slot.Index];
-        }
-
-        if (state.Slot.Address != slot.Address)
+        var slots = Volatile.Read(ref _slots);
+        var state = (uint)slot.Index < (uint)slots.Length ? Volatile.Read(ref slots[slot.Index]) : null;
+        if (state is null || state.Slot.Address != slot.Address)
         {
             throw new ArgumentException($"{slot} does not belong to this table", nameof(slot));
         }
@@ -278,11 +280,7 @@ public sealed unsafe class JumpTable : IDisposable
 
     private void ReportBadCall(int slotIndex)
     {
-        SlotState state;
-        lock (_lock)
-        {
-            state = _slots[slotIndex];
-        }
+        var state = Volatile.Read(ref _slots)[slotIndex]!;
 
         var (module, name) = state.RemovedProc ?? ("?", "?");
         long count = Interlocked.Increment(ref _badCallCount);
