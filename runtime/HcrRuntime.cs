@@ -287,6 +287,28 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
+    /// <summary>
+    /// The C ABI's re-registration of a known proc outside a start or reload (no transaction, module index current): the
+    /// caller's bytes as they are, as <see cref="FindProcAddress"/>. 0 when <see cref="RegisterProc(in SymbolKey, in SymbolKey, nint)"/>
+    /// must answer.
+    /// </summary>
+    internal nint ReregisterProc(byte* module, byte* name, nint target)
+    {
+        lock (_lock)
+        {
+            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor
+                || descriptor.ProcTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } proc)
+            {
+                return 0;
+            }
+
+            Table.Repoint(proc.Slot, target);
+            proc.Target = target;
+            proc.Generation = _generation;
+            return proc.Address;
+        }
+    }
+
     // The undo actions are built by these helpers, not by lambdas in the callers: a lambda there would allocate its
     // captured state on every call, inside a start or reload or not.
     private Action UndoRepoint(ProcSymbol proc)
@@ -322,14 +344,14 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     /// <summary>
     /// The C ABI's lookup without the lock: the proc's slot address, or 0 when the answer must come from
-    /// <see cref="GetProcSymbol(in SymbolKey, in SymbolKey)"/> (unknown, or a writer was at work). <paramref name="module"/>
-    /// is the caller's bytes as they are (see <see cref="ModuleIndex"/>).
+    /// <see cref="GetProcSymbol(in SymbolKey, in SymbolKey)"/> (unknown, a name that needs canonicalising, or a writer was
+    /// at work). Both names are the caller's bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>).
     /// </summary>
-    internal nint FindProcAddress(ReadOnlySpan<byte> module, scoped in SymbolKey name)
+    internal nint FindProcAddress(byte* module, byte* name)
     {
         long version = Volatile.Read(ref _version);
         if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor
-            || descriptor.ProcTable.Find(name) is not { } proc)
+            || descriptor.ProcTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } proc)
         {
             return 0;
         }
@@ -424,6 +446,23 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
+    /// <summary>The C ABI's re-registration of a known global of the same size outside a start or reload, as <see cref="ReregisterProc"/>.</summary>
+    internal nint ReregisterGlobal(byte* module, byte* name, ulong size, nint gcMarker)
+    {
+        lock (_lock)
+        {
+            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor
+                || descriptor.GlobalTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } global || global.Size != size)
+            {
+                return 0;
+            }
+
+            global.Generation = _generation;
+            global.GcMarker = gcMarker;
+            return global.Address;
+        }
+    }
+
     private static Action UndoReregisterGlobal(GlobalSymbol global)
     {
         var (previousGeneration, previousMarker) = (global.Generation, global.GcMarker);
@@ -475,11 +514,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     }
 
     /// <summary>The C ABI's lookup of a global without the lock, as <see cref="FindProcAddress"/>.</summary>
-    internal nint FindGlobalAddress(ReadOnlySpan<byte> module, scoped in SymbolKey name)
+    internal nint FindGlobalAddress(byte* module, byte* name)
     {
         long version = Volatile.Read(ref _version);
         if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor
-            || descriptor.GlobalTable.Find(name) is not { } global)
+            || descriptor.GlobalTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } global)
         {
             return 0;
         }

@@ -79,6 +79,16 @@ internal static unsafe class ModuleAbi
     {
         try
         {
+            if (HcrRuntime.Current is { } current && module != null && name != null && fn != 0)
+            {
+                // The common case of an unchanged module's DatInit000: a known name, re-pointed.
+                nint slot = current.ReregisterProc(module, name, fn);
+                if (slot != 0)
+                {
+                    return slot;
+                }
+            }
+
             if (Runtime("hcrRegisterProc") is not { } runtime || !ReadNames(module, name, "hcrRegisterProc", out var m, out var n))
             {
                 return 0;
@@ -102,10 +112,10 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            if (HcrRuntime.Current is { } current && module != null)
+            if (HcrRuntime.Current is { } current && module != null && name != null)
             {
                 // The common case, without the lock: a known name while no writer runs.
-                nint address = current.FindProcAddress(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(module), SymbolKey.FromC(name));
+                nint address = current.FindProcAddress(module, name);
                 if (address != 0)
                 {
                     return address;
@@ -140,6 +150,15 @@ internal static unsafe class ModuleAbi
             if (output != null)
             {
                 *output = 0;
+                if (HcrRuntime.Current is { } current && module != null && name != null)
+                {
+                    nint block = current.ReregisterGlobal(module, name, size, gcMarker);
+                    if (block != 0)
+                    {
+                        *output = block;
+                        return 0;
+                    }
+                }
             }
 
             if (Runtime("hcrRegisterGlobal") is not { } runtime || !ReadNames(module, name, "hcrRegisterGlobal", out var m, out var n))
@@ -168,9 +187,9 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            if (HcrRuntime.Current is { } current && module != null)
+            if (HcrRuntime.Current is { } current && module != null && name != null)
             {
-                nint address = current.FindGlobalAddress(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(module), SymbolKey.FromC(name));
+                nint address = current.FindGlobalAddress(module, name);
                 if (address != 0)
                 {
                     return address;

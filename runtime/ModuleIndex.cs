@@ -36,6 +36,31 @@ internal sealed class ModuleIndex
         }
     }
 
+    /// <summary>
+    /// The module a C string names, or null, without measuring the string first when it is the last module found: its
+    /// bytes are compared one by one up to the key's end and the terminator, stopping at the first difference, so
+    /// nothing past the caller's terminator is read. Any thread, no lock.
+    /// </summary>
+    public unsafe ModuleDescriptor? Find(byte* name)
+    {
+        if (_last is { } last)
+        {
+            var key = last.Key;
+            int i = 0;
+            while (i < key.Length && name[i] == key[i])
+            {
+                i++;
+            }
+
+            if (i == key.Length && name[i] == 0)
+            {
+                return last;
+            }
+        }
+
+        return Find(System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(name));
+    }
+
     /// <summary>The module named by <paramref name="key"/>'s bytes, or null. Any thread, no lock.</summary>
     public ModuleDescriptor? Find(ReadOnlySpan<byte> key)
     {

@@ -12,6 +12,7 @@ public abstract class NamedSymbol
     {
         Module = module;
         Key = key;
+        KeyIsUtf8 = System.Text.Unicode.Utf8.IsValid(key);
         Hash = hash;
         _name = name;
         Generation = generation;
@@ -28,4 +29,10 @@ public abstract class NamedSymbol
     internal byte[] Key { get; }
 
     internal uint Hash { get; }
+
+    /// <summary>
+    /// False only for a .NET name holding a lone surrogate. A C caller's bytes that equal a UTF-8 key are valid UTF-8, so
+    /// the C ABI's fast paths compare the caller's bytes without checking them first and trust a match only here.
+    /// </summary>
+    internal bool KeyIsUtf8 { get; }
 }

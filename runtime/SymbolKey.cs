@@ -56,6 +56,12 @@ internal readonly unsafe ref struct SymbolKey
         return new SymbolKey(Utf8.IsValid(bytes) ? bytes : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(bytes)));
     }
 
+    /// <summary>
+    /// A C string's bytes as they are, unchecked: only for a lookup that trusts a match with a UTF-8 key
+    /// (<see cref="NamedSymbol.KeyIsUtf8"/>) and asks again with <see cref="FromC"/> otherwise.
+    /// </summary>
+    public static SymbolKey Raw(byte* text) => new(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text));
+
     /// <summary>The key of a .NET string, encoded into <paramref name="buffer"/> when it fits.</summary>
     public static SymbolKey FromString(string text, Span<byte> buffer)
     {
