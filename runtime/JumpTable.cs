@@ -32,10 +32,17 @@ public sealed unsafe class JumpTable : IDisposable
 
     private readonly IJumpEncoder _encoder = JumpEncoders.For(InstructionSet.Amd64);
     private readonly Lock _lock = new();
-    // Every slot carved so far, by index: grown under _lock and published whole, so a re-point (the hot path of a
-    // re-registration) finds its slot's state without taking the lock.
-    private SlotState?[] _slots = new SlotState?[64];
+    // Every slot carved so far, by index, as records in fixed-size chunks: no object per slot (a proc's registration
+    // allocated one, and every one of them survived to be copied by two collections), and a chunk is never copied, so a
+    // re-point (the hot path of a re-registration) reads its slot's record without the lock while Allocate and Release
+    // write the same record under it. Only the chunk directory is replaced, whole, when it grows.
+    private const int ChunkBits = 12;
+    private const int ChunkMask = (1 << ChunkBits) - 1;
+    private SlotRecord[][] _chunks = [];
     private int _slotCount;
+
+    // Which proc a released slot belonged to, for its bad-call report; under _lock.
+    private readonly Dictionary<int, (string Module, string Name)> _removedProcs = [];
     private readonly Queue<int> _free = new();
     private GCHandle _self;
     private long _badCallCount;
@@ -105,49 +112,49 @@ public sealed unsafe class JumpTable : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            SlotState state;
-            if (_free.TryDequeue(out int index))
-            {
-                state = _slots[index]!;
-                state.InUse = true;
-                StoreLiteral(state, target);
-            }
-            else
+            if (!_free.TryDequeue(out int index))
             {
                 if (_slotCount >= Capacity)
                 {
                     throw new JumpTableFullException(Capacity);
                 }
 
-                state = CarveSlot(target);
+                index = CarveSlot(target);
+            }
+
+            ref var record = ref Record(index);
+            if (!record.InUse)
+            {
+                record.InUse = true;
+                StoreLiteral(ref record, target);
             }
 
             _inUse++;
-            return state.Slot;
+            return new JumpSlot(index, Memory.ExecutableAddress(record.Offset));
         }
     }
 
     /// <summary>Makes <paramref name="slot"/> jump to <paramref name="target"/>: one atomic store, no lock.</summary>
     public void Repoint(JumpSlot slot, nint target)
     {
-        var state = StateOf(slot);
-        if (!state.InUse)
+        ref var record = ref RecordOf(slot);
+        if (!record.InUse)
         {
             throw new InvalidOperationException($"{slot} is released; allocate a slot before pointing it anywhere");
         }
 
-        StoreLiteral(state, target);
+        StoreLiteral(ref record, target);
     }
 
     /// <summary>Where a call through <paramref name="slot"/> goes now (a bad-call thunk for a released slot).</summary>
     public nint TargetOf(JumpSlot slot)
     {
-        var state = StateOf(slot);
-        return (nint)Volatile.Read(ref *(ulong*)(Memory.ExecutableAddress(state.Offset) + state.LiteralOffset));
+        ref var record = ref RecordOf(slot);
+        return (nint)Volatile.Read(ref *(ulong*)(Memory.ExecutableAddress(record.Offset) + record.LiteralOffset));
     }
 
     /// <summary>True when <paramref name="slot"/> is released and routes its callers to the bad-call report.</summary>
-    public bool IsReleased(JumpSlot slot) => !StateOf(slot).InUse;
+    public bool IsReleased(JumpSlot slot) => !RecordOf(slot).InUse;
 
     /// <summary>
     /// Releases <paramref name="slot"/>, whose proc <paramref name="name"/> of <paramref name="module"/> was removed: it
@@ -157,21 +164,21 @@ public sealed unsafe class JumpTable : IDisposable
     {
         lock (_lock)
         {
-            var state = StateOf(slot);
-            if (!state.InUse)
+            ref var record = ref RecordOf(slot);
+            if (!record.InUse)
             {
                 throw new InvalidOperationException($"{slot} is already released");
             }
 
-            state.RemovedProc = (module, name);
-            if (state.ThunkOffset == ulong.MaxValue)
+            _removedProcs[slot.Index] = (module, name);
+            if (record.ThunkOffset == 0)
             {
-                state.ThunkOffset = CarveThunk(state.Slot.Index);
+                record.ThunkOffset = CarveThunk(slot.Index) + 1;
             }
 
-            StoreLiteral(state, Memory.ExecutableAddress(state.ThunkOffset));
-            state.InUse = false;
-            _free.Enqueue(state.Slot.Index);
+            StoreLiteral(ref record, Memory.ExecutableAddress(record.ThunkOffset - 1));
+            record.InUse = false;
+            _free.Enqueue(slot.Index);
             _inUse--;
         }
     }
@@ -179,8 +186,8 @@ public sealed unsafe class JumpTable : IDisposable
     /// <summary>The bad-call thunk of <paramref name="slot"/>, or 0 when the slot was never released.</summary>
     public nint BadCallThunkOf(JumpSlot slot)
     {
-        var state = StateOf(slot);
-        return state.ThunkOffset == ulong.MaxValue ? 0 : Memory.ExecutableAddress(state.ThunkOffset);
+        ref var record = ref RecordOf(slot);
+        return record.ThunkOffset == 0 ? 0 : Memory.ExecutableAddress(record.ThunkOffset - 1);
     }
 
     /// <summary>Unmaps the table. Calling through any of its slots afterwards faults.</summary>
@@ -199,7 +206,8 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    private SlotState CarveSlot(nint target)
+    /// <summary>Carves and encodes a new slot jumping to <paramref name="target"/>; its record is left not in use.</summary>
+    private int CarveSlot(nint target)
     {
         ulong offset = Allocate(Layout.Size, Layout.Alignment);
         nint address = Memory.ExecutableAddress(offset);
@@ -212,17 +220,16 @@ public sealed unsafe class JumpTable : IDisposable
         var bytes = Memory.Writable(offset, Layout.Size);
         bytes.Fill(_encoder.Facts.PaddingPattern[0]);
         _encoder.Encode(plan, bytes);
-        var state = new SlotState(new JumpSlot(_slotCount, address), offset, plan.LiteralOffset) { InUse = true };
-        if (_slotCount == _slots.Length)
+        int index = _slotCount;
+        if ((index >> ChunkBits) == _chunks.Length)
         {
-            var grown = new SlotState?[_slots.Length * 2];
-            _slots.CopyTo(grown, 0);
-            Volatile.Write(ref _slots, grown);
+            Volatile.Write(ref _chunks, [.. _chunks, new SlotRecord[1 << ChunkBits]]);
         }
 
-        Volatile.Write(ref _slots[_slotCount], state);
-        _slotCount++;
-        return state;
+        ref var record = ref Record(index);
+        (record.Offset, record.LiteralOffset) = (offset, plan.LiteralOffset);
+        Volatile.Write(ref _slotCount, index + 1);
+        return index;
     }
 
     private ulong CarveThunk(int slotIndex)
@@ -262,29 +269,35 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    private void StoreLiteral(SlotState state, nint target) =>
-        Volatile.Write(ref *(ulong*)(Memory.WritableAddress(state.Offset) + state.LiteralOffset), (ulong)target);
+    private void StoreLiteral(ref SlotRecord record, nint target) =>
+        Volatile.Write(ref *(ulong*)(Memory.WritableAddress(record.Offset) + record.LiteralOffset), (ulong)target);
 
-    private SlotState StateOf(JumpSlot slot)
+    private ref SlotRecord Record(int index) => ref Volatile.Read(ref _chunks)[index >> ChunkBits][index & ChunkMask];
+
+    private ref SlotRecord RecordOf(JumpSlot slot)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var slots = Volatile.Read(ref _slots);
-        var state = (uint)slot.Index < (uint)slots.Length ? Volatile.Read(ref slots[slot.Index]) : null;
-        if (state is null || state.Slot.Address != slot.Address)
+        if ((uint)slot.Index >= (uint)Volatile.Read(ref _slotCount) || Memory.ExecutableAddress(Record(slot.Index).Offset) != slot.Address)
         {
             throw new ArgumentException($"{slot} does not belong to this table", nameof(slot));
         }
 
-        return state;
+        return ref Record(slot.Index);
     }
 
     private void ReportBadCall(int slotIndex)
     {
-        var state = Volatile.Read(ref _slots)[slotIndex]!;
+        (string Module, string Name) removed;
+        JumpSlot slot;
+        lock (_lock)
+        {
+            removed = _removedProcs.GetValueOrDefault(slotIndex, ("?", "?"));
+            slot = new JumpSlot(slotIndex, Memory.ExecutableAddress(Record(slotIndex).Offset));
+        }
 
-        var (module, name) = state.RemovedProc ?? ("?", "?");
+        var (module, name) = removed;
         long count = Interlocked.Increment(ref _badCallCount);
-        var call = new BadCall(module, name, state.Slot, count);
+        var call = new BadCall(module, name, slot, count);
         Volatile.Write(ref _lastBadCall, call);
         if (ReportBadCallsToStandardError)
         {
@@ -316,18 +329,12 @@ public sealed unsafe class JumpTable : IDisposable
         return 0;
     }
 
-    private sealed class SlotState(JumpSlot slot, ulong offset, int literalOffset)
+    /// <summary>A slot's place, its literal, whether a proc owns it, and its bad-call thunk's place + 1 (0: none yet).</summary>
+    private struct SlotRecord
     {
-        public JumpSlot Slot { get; } = slot;
-
-        public ulong Offset { get; } = offset;
-
-        public int LiteralOffset { get; } = literalOffset;
-
-        public bool InUse { get; set; }
-
-        public ulong ThunkOffset { get; set; } = ulong.MaxValue;
-
-        public (string Module, string Name)? RemovedProc { get; set; }
+        public ulong Offset;
+        public ulong ThunkOffset;
+        public int LiteralOffset;
+        public bool InUse;
     }
 }
