@@ -279,25 +279,42 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 return proc.Address;
             }
 
-            using var write = BeginWrite(modules: false);
-            proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, Table.Allocate(target), target, _generation);
-            descriptor.ProcTable.Add(proc);
-            _transaction?.OnUndo(UndoAddProc(descriptor, proc));
-            return proc.Address;
+            return AddProc(descriptor, name, target);
         }
     }
 
+    /// <summary>A new proc (the caller holds the lock and looked first): a slot, the symbol, and its undo step in a transaction.</summary>
+    private nint AddProc(ModuleDescriptor descriptor, scoped in SymbolKey name, nint target)
+    {
+        using var write = BeginWrite(modules: false);
+        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, Table.Allocate(target), target, _generation);
+        descriptor.ProcTable.Add(proc);
+        _transaction?.OnUndo(UndoAddProc(descriptor, proc));
+        return proc.Address;
+    }
+
     /// <summary>
-    /// The C ABI's re-registration of a known proc outside a start or reload (no transaction, module index current): the
-    /// caller's bytes as they are, as <see cref="FindProcAddress"/>. 0 when <see cref="RegisterProc(in SymbolKey, in SymbolKey, nint)"/>
-    /// must answer.
+    /// The C ABI's registration outside a start or reload (no transaction, the module index current), by the caller's
+    /// bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>): a known name is re-pointed; a new one, when its bytes
+    /// are valid UTF-8, is added. 0 when <see cref="RegisterProc(in SymbolKey, in SymbolKey, nint)"/> must answer.
     /// </summary>
-    internal nint ReregisterProc(byte* module, byte* name, nint target)
+    internal nint RegisterProcDirect(byte* module, byte* name, nint target)
     {
         lock (_lock)
         {
-            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor
-                || descriptor.ProcTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } proc)
+            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor)
+            {
+                return 0;
+            }
+
+            var key = SymbolKey.Raw(name);
+            var proc = descriptor.ProcTable.Find(key);
+            if (proc is null)
+            {
+                return !key.IsEmpty && System.Text.Unicode.Utf8.IsValid(key.Bytes) ? AddProc(descriptor, key, target) : 0;
+            }
+
+            if (!proc.KeyIsUtf8)
             {
                 return 0;
             }
@@ -421,45 +438,66 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 return new GlobalRegistration(global.Address, IsNew: false);
             }
 
-            if (size > Options.MaxGlobalSize)
-            {
-                throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize);
-            }
-
-            nint address;
-            try
-            {
-                address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
-            }
-            catch (OutOfMemoryException e)
-            {
-                throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize, e);
-            }
-
-            NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
-            using var write = BeginWrite(modules: false);
-            global = new GlobalSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, address, size, gcMarker, _generation);
-            descriptor.GlobalTable.Add(global);
-            var transaction = _transaction;
-            transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
-            return new GlobalRegistration(address, IsNew: true);
+            return AddGlobal(descriptor, name, size, gcMarker);
         }
     }
 
-    /// <summary>The C ABI's re-registration of a known global of the same size outside a start or reload, as <see cref="ReregisterProc"/>.</summary>
-    internal nint ReregisterGlobal(byte* module, byte* name, ulong size, nint gcMarker)
+    /// <summary>A new global (the caller holds the lock and looked first): its zeroed block, the symbol, its undo step.</summary>
+    private GlobalRegistration AddGlobal(ModuleDescriptor descriptor, scoped in SymbolKey name, ulong size, nint gcMarker)
+    {
+        if (size > Options.MaxGlobalSize)
+        {
+            throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize);
+        }
+
+        nint address;
+        try
+        {
+            address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize, e);
+        }
+
+        NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
+        using var write = BeginWrite(modules: false);
+        var global = new GlobalSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, address, size, gcMarker, _generation);
+        descriptor.GlobalTable.Add(global);
+        var transaction = _transaction;
+        transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
+        return new GlobalRegistration(address, IsNew: true);
+    }
+
+    /// <summary>
+    /// The C ABI's registration of a global outside a start or reload, as <see cref="RegisterProcDirect"/>: a known name
+    /// of the same size, or a new valid UTF-8 name; null when <see cref="RegisterGlobal(in SymbolKey, in SymbolKey, ulong, nint)"/>
+    /// must answer (also for every refusal, which it reports).
+    /// </summary>
+    internal GlobalRegistration? RegisterGlobalDirect(byte* module, byte* name, ulong size, nint gcMarker)
     {
         lock (_lock)
         {
-            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor
-                || descriptor.GlobalTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } global || global.Size != size)
+            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor)
             {
-                return 0;
+                return null;
+            }
+
+            var key = SymbolKey.Raw(name);
+            var global = descriptor.GlobalTable.Find(key);
+            if (global is null)
+            {
+                return !key.IsEmpty && System.Text.Unicode.Utf8.IsValid(key.Bytes) ? AddGlobal(descriptor, key, size, gcMarker) : null;
+            }
+
+            if (!global.KeyIsUtf8 || global.Size != size)
+            {
+                return null;
             }
 
             global.Generation = _generation;
             global.GcMarker = gcMarker;
-            return global.Address;
+            return new GlobalRegistration(global.Address, IsNew: false);
         }
     }
 

@@ -81,8 +81,8 @@ internal static unsafe class ModuleAbi
         {
             if (HcrRuntime.Current is { } current && module != null && name != null && fn != 0)
             {
-                // The common case of an unchanged module's DatInit000: a known name, re-pointed.
-                nint slot = current.ReregisterProc(module, name, fn);
+                // Outside a start or reload, by the caller's bytes: a known name re-pointed, or a new one added.
+                nint slot = current.RegisterProcDirect(module, name, fn);
                 if (slot != 0)
                 {
                     return slot;
@@ -150,14 +150,11 @@ internal static unsafe class ModuleAbi
             if (output != null)
             {
                 *output = 0;
-                if (HcrRuntime.Current is { } current && module != null && name != null)
+                if (HcrRuntime.Current is { } current && module != null && name != null
+                    && current.RegisterGlobalDirect(module, name, size, gcMarker) is { } direct)
                 {
-                    nint block = current.ReregisterGlobal(module, name, size, gcMarker);
-                    if (block != 0)
-                    {
-                        *output = block;
-                        return 0;
-                    }
+                    *output = direct.Address;
+                    return direct.IsNew ? (byte)1 : (byte)0;
                 }
             }
 

@@ -81,9 +81,13 @@ internal sealed class SymbolTable<T>
             // Full: twice the size, or the same size without the holes removals left when at most half is live.
             int size = _storage.Entries.Length * (_count + 1 > _storage.Entries.Length / 2 ? 2 : 1);
             var rebuilt = new Storage(size);
-            foreach (var live in Values)
+            var old = _storage;
+            for (int i = 0; i < old.Used; i++)
             {
-                rebuilt.Append(live);
+                if (old.Entries[i].Symbol is { } live)
+                {
+                    rebuilt.Append(live);
+                }
             }
 
             Volatile.Write(ref _storage, rebuilt);
