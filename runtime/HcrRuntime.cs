@@ -288,7 +288,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     {
         using var write = BeginWrite(modules: false);
         var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, Table.Allocate(target), target, _generation);
-        descriptor.ProcTable.Add(proc);
+        descriptor.ProcTable.Add(proc, proc.Address);
         _transaction?.OnUndo(UndoAddProc(descriptor, proc));
         return proc.Address;
     }
@@ -367,15 +367,16 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     internal nint FindProcAddress(byte* module, byte* name)
     {
         long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor
-            || descriptor.ProcTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } proc)
+        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
         {
             return 0;
         }
 
+        nint address = descriptor.ProcTable.FindAddress(SymbolKey.Raw(name));
+
         // The loads above are ordered before this one (x64 keeps loads in order; the volatile reads keep the JIT from
         // moving them), so an unchanged even counter means no writer touched the tables while they were read.
-        return Volatile.Read(ref _version) == version ? proc.Address : 0;
+        return Volatile.Read(ref _version) == version ? address : 0;
     }
 
     /// <exception cref="UnknownModuleException">No such module.</exception>
@@ -463,7 +464,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
         using var write = BeginWrite(modules: false);
         var global = new GlobalSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, address, size, gcMarker, _generation);
-        descriptor.GlobalTable.Add(global);
+        descriptor.GlobalTable.Add(global, address);
         var transaction = _transaction;
         transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
         return new GlobalRegistration(address, IsNew: true);
@@ -555,13 +556,13 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     internal nint FindGlobalAddress(byte* module, byte* name)
     {
         long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor
-            || descriptor.GlobalTable.Find(SymbolKey.Raw(name)) is not { KeyIsUtf8: true } global)
+        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
         {
             return 0;
         }
 
-        return Volatile.Read(ref _version) == version ? global.Address : 0;
+        nint address = descriptor.GlobalTable.FindAddress(SymbolKey.Raw(name));
+        return Volatile.Read(ref _version) == version ? address : 0;
     }
 
     /// <summary>Calls every global's GC marker (what <c>hcrMarkGlobals</c> does).</summary>

@@ -65,6 +65,40 @@ internal sealed class SymbolTable<T>
         return null;
     }
 
+    /// <summary>
+    /// The address of the symbol whose key is <paramref name="key"/>, as the C ABI's lock-free lookups want it, or 0 when
+    /// not found or not provable from here (a key that is not UTF-8): the entry holds the address, and a name of up to
+    /// eight bytes inline, so such a lookup reads the bucket head and the entry and nothing else. Safe while a writer runs.
+    /// </summary>
+    public nint FindAddress(scoped in SymbolKey key)
+    {
+        var storage = Volatile.Read(ref _storage);
+        var entries = storage.Entries;
+        uint hash = key.Hash;
+        ulong inline = Inline(key.Bytes);
+        int position = Volatile.Read(ref storage.Buckets[(int)hash & (storage.Buckets.Length - 1)]) - 1;
+        for (int steps = 0; (uint)position < (uint)entries.Length && steps < entries.Length; steps++)
+        {
+            ref var entry = ref entries[position];
+            if (entry.Hash == hash)
+            {
+                if (inline != 0 && Volatile.Read(ref entry.Inline) == inline)
+                {
+                    return entry.Address;
+                }
+
+                if (entry.Inline == 0 && Volatile.Read(ref entry.Symbol) is { KeyIsUtf8: true } symbol && symbol.Key.AsSpan().SequenceEqual(key.Bytes))
+                {
+                    return entry.Address;
+                }
+            }
+
+            position = Volatile.Read(ref entry.Next) - 1;
+        }
+
+        return 0;
+    }
+
     [System.Runtime.CompilerServices.SkipLocalsInit]
     public bool TryGetValue(string name, out T symbol)
     {
@@ -73,8 +107,8 @@ internal sealed class SymbolTable<T>
         return symbol is not null;
     }
 
-    /// <summary>Adds a symbol whose name is not in the table (the caller looked first).</summary>
-    public void Add(T symbol)
+    /// <summary>Adds a symbol whose name is not in the table (the caller looked first), with its address (which never changes).</summary>
+    public void Add(T symbol, nint address)
     {
         if (_storage.Used == _storage.Entries.Length)
         {
@@ -86,14 +120,14 @@ internal sealed class SymbolTable<T>
             {
                 if (old.Entries[i].Symbol is { } live)
                 {
-                    rebuilt.Append(live);
+                    rebuilt.Append(live, old.Entries[i].Address);
                 }
             }
 
             Volatile.Write(ref _storage, rebuilt);
         }
 
-        _storage.Append(symbol);
+        _storage.Append(symbol, address);
         _count++;
     }
 
@@ -138,22 +172,50 @@ internal sealed class SymbolTable<T>
         public readonly Entry[] Entries = new Entry[size];
         public int Used;
 
-        public void Append(T symbol)
+        public void Append(T symbol, nint address)
         {
             int position = Used++;
             ref var entry = ref Entries[position];
             ref int bucket = ref Buckets[(int)symbol.Hash & (Buckets.Length - 1)];
             entry.Hash = symbol.Hash;
             entry.Next = bucket;
+            entry.Address = address;
+
+            // Inline only a UTF-8 name without NUL bytes: its zero-padded bytes then equal a caller's exactly when the
+            // names are equal (a shorter or longer name differs in a byte that is not zero in one of them).
+            entry.Inline = symbol.KeyIsUtf8 && !symbol.Key.AsSpan().Contains((byte)0) ? Inline(symbol.Key) : 0;
             Volatile.Write(ref entry.Symbol, symbol);
             Volatile.Write(ref bucket, position + 1);
         }
     }
 
+    /// <summary>A name of 1 to 8 bytes, zero-padded into a word (without reading past it); 0 for any other length.</summary>
+    private static ulong Inline(ReadOnlySpan<byte> bytes)
+    {
+        ref byte start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(bytes);
+        int length = bytes.Length;
+        return length switch
+        {
+            8 => System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref start),
+            >= 4 and < 8 => System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref start)
+                | ((ulong)System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref System.Runtime.CompilerServices.Unsafe.Add(ref start, length - 4)) << (8 * (length - 4))),
+            >= 1 and < 4 => start
+                | ((ulong)System.Runtime.CompilerServices.Unsafe.Add(ref start, length >> 1) << (8 * (length >> 1)))
+                | ((ulong)System.Runtime.CompilerServices.Unsafe.Add(ref start, length - 1) << (8 * (length - 1))),
+            _ => 0,
+        };
+    }
+
+    /// <summary>
+    /// 32 bytes: the hash, the next entry of the bucket (position + 1), the symbol, its address, and its name inline
+    /// when short (see <see cref="Inline"/>; 0 otherwise).
+    /// </summary>
     private struct Entry
     {
         public uint Hash;
         public int Next;
         public T? Symbol;
+        public nint Address;
+        public ulong Inline;
     }
 }

@@ -172,6 +172,24 @@ public sealed unsafe class LockFreeLookupTests
     }
 
     [Test]
+    public void ShortNamesHeldInTheEntryMatchOnlyThemselves()
+    {
+        // Names of up to eight bytes are compared as one zero-padded word: every length, prefixes of each other, and
+        // a .NET name with a NUL inside (never held inline), which its C prefix must not reach.
+        var runtime = Create(256);
+        string[] names = [.. Enumerable.Range(1, 12).Select(n => new string('q', n)), "é", "éé", "ab\0c", "ab"];
+        var slots = names.ToDictionary(n => n, n => runtime.RegisterProc("m", n, NativeTargets.ReturnsOne));
+        foreach (var (name, slot) in slots.Where(s => !s.Key.Contains('\0')))
+        {
+            Assert.That(GetProc(Bytes("m"), Bytes(name)), Is.EqualTo(slot), name);
+        }
+
+        Assert.That(slots.Values.Distinct().Count(), Is.EqualTo(names.Length));
+        Assert.That(runtime.GetProc("m", "ab\0c"), Is.Not.EqualTo(slots["ab"]));
+        Assert.That(GetProc(Bytes("m"), Bytes("qqqqqqqqqqqqq")), Is.EqualTo((nint)0));
+    }
+
+    [Test]
     public void ANetNameWithALoneSurrogateIsItsOwnSymbolThatNoCNameReaches()
     {
         var runtime = Create(64);
