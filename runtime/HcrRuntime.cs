@@ -284,6 +284,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     }
 
     /// <summary>A new proc (the caller holds the lock and looked first): a slot, the symbol, and its undo step in a transaction.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private nint AddProc(ModuleDescriptor descriptor, scoped in SymbolKey name, nint target)
     {
         using var write = BeginWrite(modules: false);
@@ -298,6 +299,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>): a known name is re-pointed; a new one, when its bytes
     /// are valid UTF-8, is added. 0 when <see cref="RegisterProc(in SymbolKey, in SymbolKey, nint)"/> must answer.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal nint RegisterProcDirect(byte* module, byte* name, nint target)
     {
         lock (_lock)
@@ -444,6 +446,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     }
 
     /// <summary>A new global (the caller holds the lock and looked first): its zeroed block, the symbol, its undo step.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private GlobalRegistration AddGlobal(ModuleDescriptor descriptor, scoped in SymbolKey name, ulong size, nint gcMarker)
     {
         if (size > Options.MaxGlobalSize)
@@ -475,6 +478,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// of the same size, or a new valid UTF-8 name; null when <see cref="RegisterGlobal(in SymbolKey, in SymbolKey, ulong, nint)"/>
     /// must answer (also for every refusal, which it reports).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal GlobalRegistration? RegisterGlobalDirect(byte* module, byte* name, ulong size, nint gcMarker)
     {
         lock (_lock)

@@ -107,6 +107,7 @@ public sealed unsafe class JumpTable : IDisposable
 
     /// <summary>A slot that jumps to <paramref name="target"/>: a released one when any is free, else a new one.</summary>
     /// <exception cref="JumpTableFullException">All <see cref="Capacity"/> slots are in use.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public JumpSlot Allocate(nint target)
     {
         lock (_lock)
@@ -135,6 +136,7 @@ public sealed unsafe class JumpTable : IDisposable
     }
 
     /// <summary>Makes <paramref name="slot"/> jump to <paramref name="target"/>: one atomic store, no lock.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Repoint(JumpSlot slot, nint target)
     {
         ref var record = ref RecordOf(slot);
@@ -207,6 +209,7 @@ public sealed unsafe class JumpTable : IDisposable
     }
 
     /// <summary>Carves and encodes a new slot jumping to <paramref name="target"/>; its record is left not in use.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private int CarveSlot(nint target)
     {
         ulong offset = Allocate(Layout.Size, Layout.Alignment);

@@ -75,6 +75,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static nint RegisterProc(byte* module, byte* name, nint fn)
     {
         try
@@ -143,6 +144,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
     {
         try

@@ -45,6 +45,7 @@ internal sealed class SymbolTable<T>
     }
 
     /// <summary>The symbol whose key is <paramref name="key"/>, or null. Safe to call while a writer runs (see the class).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public T? Find(scoped in SymbolKey key)
     {
         var storage = Volatile.Read(ref _storage);
@@ -108,6 +109,7 @@ internal sealed class SymbolTable<T>
     }
 
     /// <summary>Adds a symbol whose name is not in the table (the caller looked first), with its address (which never changes).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Add(T symbol, nint address)
     {
         if (_storage.Used == _storage.Entries.Length)
