@@ -1,21 +1,15 @@
 namespace HcrLab.Runtime;
 
 /// <summary>A registered global: runtime-owned, zero-filled native memory that keeps its address and value across reloads.</summary>
-public sealed class GlobalSymbol
+public sealed class GlobalSymbol : NamedSymbol
 {
-    internal GlobalSymbol(string module, string name, nint address, ulong size, nint gcMarker, long generation)
+    internal GlobalSymbol(string module, byte[] key, uint hash, string? name, nint address, ulong size, nint gcMarker, long generation)
+        : base(module, key, hash, name, generation)
     {
-        Module = module;
-        Name = name;
         Address = address;
         Size = size;
         GcMarker = gcMarker;
-        Generation = generation;
     }
-
-    public string Module { get; }
-
-    public string Name { get; }
 
     public nint Address { get; }
 
@@ -24,8 +18,6 @@ public sealed class GlobalSymbol
 
     /// <summary>The <c>void (*)(void)</c> that <c>hcrMarkGlobals</c> calls for it, or 0.</summary>
     public nint GcMarker { get; internal set; }
-
-    public long Generation { get; internal set; }
 
     public override string ToString() => $"global {Module}.{Name} ({Size} bytes at 0x{Address:x}, generation {Generation})";
 }

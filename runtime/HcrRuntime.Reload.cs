@@ -35,6 +35,9 @@ public sealed unsafe partial class HcrRuntime
                 throw new InvalidOperationException("the runtime is already started; call PerformCodeReload to pick up changes");
             }
 
+            // Lock-free lookups wait for the start, as lookups under the lock did (see HcrRuntime's write windows).
+            using var write = BeginWrite(modules: true);
+
             if (start.RootModule is { Length: > 0 } rootName && rootName != _root.Name)
             {
                 AdoptRoot(rootName);
@@ -172,6 +175,8 @@ public sealed unsafe partial class HcrRuntime
             {
                 return ReloadResult.NoChange(_generation);
             }
+
+            using var write = BeginWrite(modules: true);
 
             _reloading = true;
             long previousGeneration = _generation;

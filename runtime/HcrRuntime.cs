@@ -8,9 +8,17 @@ namespace HcrLab.Runtime;
 /// called through, start and reload. Modules see the same runtime through the C ABI (<see cref="EntryPoint"/>), which
 /// answers NULL or false where this face throws.
 /// <para>
-/// Registration, lookup, start and reload are serialised by one lock (re-entrant: module init code calls back into the
-/// runtime on the reloading thread). Calls through slots take no lock. One runtime at a time per process: the C ABI has
-/// no context argument, so modules reach <see cref="Current"/>.
+/// Registration, start and reload are serialised by one lock (re-entrant: module init code calls back into the runtime
+/// on the reloading thread). Calls through slots take no lock. One runtime at a time per process: the C ABI has no
+/// context argument, so modules reach <see cref="Current"/>.
+/// </para>
+/// <para>
+/// C ABI lookups (<c>hcrGetProc</c>, <c>hcrGetGlobal</c>) take no lock either: a sequence counter, <c>_version</c>, is odd
+/// while a writer adds or removes symbols or modules, and odd for the whole of a start or reload, whose symbols are not
+/// anyone's to see until it commits. A lookup reads the counter, finds the module and the symbol in tables that stay
+/// safe to read while written (<see cref="SymbolTable{T}"/>, <see cref="ModuleIndex"/>), and keeps its answer only when
+/// the counter was even and has not moved; otherwise it asks again under the lock, as every lookup did before, and so
+/// waits for a running start or reload as before.
 /// </para>
 /// <para>
 /// Threads: a reload keeps the libraries it replaced loaded until every thread registered with
@@ -43,6 +51,13 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private Transaction? _transaction;
     private HcrStartOptions _start = new();
 
+    // The lookups' sequence counter (see the class): odd inside a write window. Windows nest (a start's registrations are
+    // inside the start's window); _writeDepth counts them, under the lock.
+    private long _version;
+    private int _writeDepth;
+    private bool _modulesChanged;
+    private ModuleIndex _moduleIndex = ModuleIndex.Empty;
+
     private HcrRuntime(HcrRuntimeOptions options)
     {
         if (options.ContainFaults)
@@ -66,6 +81,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         _modulesByName = _modules.GetAlternateLookup<ReadOnlySpan<char>>();
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
+        _moduleIndex = new ModuleIndex(_modules.Values);
         _currentModule = _root.Name;
         _ownsCopyDirectory = options.CopyDirectory is null;
         _copyDirectory = options.CopyDirectory
@@ -236,6 +252,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             ThrowIfDisposed();
             if (!_modules.ContainsKey(module))
             {
+                using var write = BeginWrite(modules: true);
                 _modules.Add(module, new ModuleDescriptor(module, isRoot: false, _lock));
                 _transaction?.OnUndo(() => _modules.Remove(module));
             }
@@ -272,33 +289,74 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(module);
-        return RegisterProc(module, name, name, target);
+        Span<byte> moduleBuffer = stackalloc byte[SymbolKey.StackBytes], nameBuffer = stackalloc byte[SymbolKey.StackBytes];
+        return RegisterProc(SymbolKey.FromString(module, moduleBuffer), SymbolKey.FromString(name, nameBuffer), target);
     }
 
     /// <summary>
-    /// <see cref="RegisterProc(string, string, nint)"/> for names the C ABI decoded into buffers: the name becomes a
-    /// string only when the proc is new (<paramref name="nameText"/>, when the caller has it already).
+    /// <see cref="RegisterProc(string, string, nint)"/> by keys (the C ABI's are the caller's bytes): the name's bytes are
+    /// copied only when the proc is new, and become a string only when asked for.
     /// </summary>
-    internal nint RegisterProc(ReadOnlySpan<char> module, ReadOnlySpan<char> name, string? nameText, nint target)
+    internal nint RegisterProc(scoped in SymbolKey module, scoped in SymbolKey name, nint target)
     {
         lock (_lock)
         {
             ThrowIfDisposed();
             var descriptor = ModuleOrThrow(module);
-            if (descriptor.ProcsByName.TryGetValue(name, out var proc))
+            if (descriptor.ProcTable.Find(name) is { } proc)
             {
                 _transaction?.OnUndo(UndoRepoint(proc));
                 Table.Repoint(proc.Slot, target);
                 proc.Target = target;
                 proc.Generation = _generation;
-            }
-            else
-            {
-                proc = new ProcSymbol(descriptor.Name, nameText ?? name.ToString(), Table.Allocate(target), target, _generation);
-                descriptor.ProcTable.Add(proc.Name, proc);
-                _transaction?.OnUndo(UndoAddProc(descriptor, proc));
+                return proc.Address;
             }
 
+            return AddProc(descriptor, name, target);
+        }
+    }
+
+    /// <summary>A new proc (the caller holds the lock and looked first): a slot, the symbol, and its undo step in a transaction.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private nint AddProc(ModuleDescriptor descriptor, scoped in SymbolKey name, nint target)
+    {
+        using var write = BeginWrite(modules: false);
+        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, Table.Allocate(target), target, _generation);
+        descriptor.ProcTable.Add(proc, proc.Address);
+        _transaction?.OnUndo(UndoAddProc(descriptor, proc));
+        return proc.Address;
+    }
+
+    /// <summary>
+    /// The C ABI's registration outside a start or reload (no transaction, the module index current), by the caller's
+    /// bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>): a known name is re-pointed; a new one, when its bytes
+    /// are valid UTF-8, is added. 0 when <see cref="RegisterProc(in SymbolKey, in SymbolKey, nint)"/> must answer.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal nint RegisterProcDirect(byte* module, byte* name, nint target)
+    {
+        lock (_lock)
+        {
+            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor)
+            {
+                return 0;
+            }
+
+            var key = SymbolKey.Raw(name);
+            var proc = descriptor.ProcTable.Find(key);
+            if (proc is null)
+            {
+                return !key.IsEmpty && System.Text.Unicode.Utf8.IsValid(key.Bytes) ? AddProc(descriptor, key, target) : 0;
+            }
+
+            if (!proc.KeyIsUtf8)
+            {
+                return 0;
+            }
+
+            Table.Repoint(proc.Slot, target);
+            proc.Target = target;
+            proc.Generation = _generation;
             return proc.Address;
         }
     }
@@ -318,7 +376,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     private Action UndoAddProc(ModuleDescriptor descriptor, ProcSymbol proc) => () =>
     {
-        descriptor.ProcTable.Remove(proc.Name);
+        descriptor.ProcTable.Remove(proc);
         Table.Release(proc.Slot, proc.Module, proc.Name);
     };
 
@@ -336,22 +394,42 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
+    /// <summary>
+    /// The C ABI's lookup without the lock: the proc's slot address, or 0 when the answer must come from
+    /// <see cref="GetProcSymbol(in SymbolKey, in SymbolKey)"/> (unknown, a name that needs canonicalising, or a writer was
+    /// at work). Both names are the caller's bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>).
+    /// </summary>
+    internal nint FindProcAddress(byte* module, byte* name)
+    {
+        long version = Volatile.Read(ref _version);
+        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
+        {
+            return 0;
+        }
+
+        nint address = descriptor.ProcTable.FindAddress(SymbolKey.Raw(name));
+
+        // The loads above are ordered before this one (x64 keeps loads in order; the volatile reads keep the JIT from
+        // moving them), so an unchanged even counter means no writer touched the tables while they were read.
+        return Volatile.Read(ref _version) == version ? address : 0;
+    }
+
     /// <exception cref="UnknownModuleException">No such module.</exception>
     /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
     public ProcSymbol GetProcSymbol(string module, string name)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(name);
-        return GetProcSymbol(module.AsSpan(), name.AsSpan());
+        Span<byte> moduleBuffer = stackalloc byte[SymbolKey.StackBytes], nameBuffer = stackalloc byte[SymbolKey.StackBytes];
+        return GetProcSymbol(SymbolKey.FromString(module, moduleBuffer), SymbolKey.FromString(name, nameBuffer));
     }
 
-    internal ProcSymbol GetProcSymbol(ReadOnlySpan<char> module, ReadOnlySpan<char> name)
+    internal ProcSymbol GetProcSymbol(scoped in SymbolKey module, scoped in SymbolKey name)
     {
         lock (_lock)
         {
-            return ModuleOrThrow(module).ProcsByName.TryGetValue(name, out var proc)
-                ? proc
-                : throw new UnknownSymbolException(SymbolKind.Proc, module.ToString(), name.ToString());
+            return ModuleOrThrow(module).ProcTable.Find(name)
+                ?? throw new UnknownSymbolException(SymbolKind.Proc, module.ToString(), name.ToString());
         }
     }
 
@@ -369,20 +447,21 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(module);
-        return RegisterGlobal(module, name, name, size, gcMarker);
+        Span<byte> moduleBuffer = stackalloc byte[SymbolKey.StackBytes], nameBuffer = stackalloc byte[SymbolKey.StackBytes];
+        return RegisterGlobal(SymbolKey.FromString(module, moduleBuffer), SymbolKey.FromString(name, nameBuffer), size, gcMarker);
     }
 
     /// <summary>
-    /// <see cref="RegisterGlobal(string, string, ulong, nint)"/> for names the C ABI decoded into buffers: the name
-    /// becomes a string only when the global is new.
+    /// <see cref="RegisterGlobal(string, string, ulong, nint)"/> by keys: the name's bytes are copied only when the global
+    /// is new, and become a string only when asked for.
     /// </summary>
-    internal GlobalRegistration RegisterGlobal(ReadOnlySpan<char> module, ReadOnlySpan<char> name, string? nameText, ulong size, nint gcMarker)
+    internal GlobalRegistration RegisterGlobal(scoped in SymbolKey module, scoped in SymbolKey name, ulong size, nint gcMarker)
     {
         lock (_lock)
         {
             ThrowIfDisposed();
             var descriptor = ModuleOrThrow(module);
-            if (descriptor.GlobalsByName.TryGetValue(name, out var global))
+            if (descriptor.GlobalTable.Find(name) is { } global)
             {
                 if (global.Size != size)
                 {
@@ -395,28 +474,68 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 return new GlobalRegistration(global.Address, IsNew: false);
             }
 
-            nameText ??= name.ToString();
-            if (size > Options.MaxGlobalSize)
+            return AddGlobal(descriptor, name, size, gcMarker);
+        }
+    }
+
+    /// <summary>A new global (the caller holds the lock and looked first): its zeroed block, the symbol, its undo step.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private GlobalRegistration AddGlobal(ModuleDescriptor descriptor, scoped in SymbolKey name, ulong size, nint gcMarker)
+    {
+        if (size > Options.MaxGlobalSize)
+        {
+            throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize);
+        }
+
+        nint address;
+        try
+        {
+            address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize, e);
+        }
+
+        NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
+        using var write = BeginWrite(modules: false);
+        var global = new GlobalSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, address, size, gcMarker, _generation);
+        descriptor.GlobalTable.Add(global, address);
+        var transaction = _transaction;
+        transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
+        return new GlobalRegistration(address, IsNew: true);
+    }
+
+    /// <summary>
+    /// The C ABI's registration of a global outside a start or reload, as <see cref="RegisterProcDirect"/>: a known name
+    /// of the same size, or a new valid UTF-8 name; null when <see cref="RegisterGlobal(in SymbolKey, in SymbolKey, ulong, nint)"/>
+    /// must answer (also for every refusal, which it reports).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal GlobalRegistration? RegisterGlobalDirect(byte* module, byte* name, ulong size, nint gcMarker)
+    {
+        lock (_lock)
+        {
+            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor)
             {
-                throw new GlobalTooLargeException(descriptor.Name, nameText, size, Options.MaxGlobalSize);
+                return null;
             }
 
-            nint address;
-            try
+            var key = SymbolKey.Raw(name);
+            var global = descriptor.GlobalTable.Find(key);
+            if (global is null)
             {
-                address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
-            }
-            catch (OutOfMemoryException e)
-            {
-                throw new GlobalTooLargeException(descriptor.Name, nameText, size, Options.MaxGlobalSize, e);
+                return !key.IsEmpty && System.Text.Unicode.Utf8.IsValid(key.Bytes) ? AddGlobal(descriptor, key, size, gcMarker) : null;
             }
 
-            NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
-            global = new GlobalSymbol(descriptor.Name, nameText, address, size, gcMarker, _generation);
-            descriptor.GlobalTable.Add(nameText, global);
-            var transaction = _transaction;
-            transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
-            return new GlobalRegistration(address, IsNew: true);
+            if (!global.KeyIsUtf8 || global.Size != size)
+            {
+                return null;
+            }
+
+            global.Generation = _generation;
+            global.GcMarker = gcMarker;
+            return new GlobalRegistration(global.Address, IsNew: false);
         }
     }
 
@@ -433,7 +552,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <summary>New code that was rolled back may still be running on other threads with the block's address in hand, so the block is retired, not freed.</summary>
     private static Action UndoAddGlobal(ModuleDescriptor descriptor, GlobalSymbol global, Transaction transaction) => () =>
     {
-        descriptor.GlobalTable.Remove(global.Name);
+        descriptor.GlobalTable.Remove(global);
         transaction.RetiredBlocks.Add(global.Address);
     };
 
@@ -457,17 +576,30 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(name);
-        return GetGlobalSymbol(module.AsSpan(), name.AsSpan());
+        Span<byte> moduleBuffer = stackalloc byte[SymbolKey.StackBytes], nameBuffer = stackalloc byte[SymbolKey.StackBytes];
+        return GetGlobalSymbol(SymbolKey.FromString(module, moduleBuffer), SymbolKey.FromString(name, nameBuffer));
     }
 
-    internal GlobalSymbol GetGlobalSymbol(ReadOnlySpan<char> module, ReadOnlySpan<char> name)
+    internal GlobalSymbol GetGlobalSymbol(scoped in SymbolKey module, scoped in SymbolKey name)
     {
         lock (_lock)
         {
-            return ModuleOrThrow(module).GlobalsByName.TryGetValue(name, out var global)
-                ? global
-                : throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
+            return ModuleOrThrow(module).GlobalTable.Find(name)
+                ?? throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
         }
+    }
+
+    /// <summary>The C ABI's lookup of a global without the lock, as <see cref="FindProcAddress"/>.</summary>
+    internal nint FindGlobalAddress(byte* module, byte* name)
+    {
+        long version = Volatile.Read(ref _version);
+        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
+        {
+            return 0;
+        }
+
+        nint address = descriptor.GlobalTable.FindAddress(SymbolKey.Raw(name));
+        return Volatile.Read(ref _version) == version ? address : 0;
     }
 
     /// <summary>Calls every global's GC marker (what <c>hcrMarkGlobals</c> does).</summary>
@@ -545,6 +677,9 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             }
 
             _disposed = true;
+
+            // A window that never closes: every lookup from now on goes to the lock and finds nothing.
+            BeginWrite(modules: true);
             foreach (var module in _modules.Values.ToList())
             {
                 FreeModule(module, releaseSlots: false, retired: null);
@@ -611,8 +746,69 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         return _modules.TryGetValue(module, out var descriptor) ? descriptor : throw new UnknownModuleException(module);
     }
 
-    private ModuleDescriptor ModuleOrThrow(ReadOnlySpan<char> module) =>
-        _modulesByName.TryGetValue(module, out var descriptor) ? descriptor : throw new UnknownModuleException(module.ToString());
+    /// <summary>
+    /// By key: through the module index outside write windows; inside one (a start or reload may have added the module)
+    /// by the name as a string, as the index is rebuilt only when the window closes.
+    /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    private ModuleDescriptor ModuleOrThrow(scoped in SymbolKey module)
+    {
+        if (module.Text is { } text)
+        {
+            return ModuleOrThrow(text);
+        }
+
+        if (_writeDepth == 0)
+        {
+            return _moduleIndex.Find(module.Bytes) ?? throw new UnknownModuleException(module.ToString());
+        }
+
+        // Decoded into a stack buffer when it fits (a byte never decodes to more than one UTF-16 unit): a reload's
+        // registrations make no string for their module.
+        Span<char> buffer = stackalloc char[SymbolKey.StackBytes];
+        var bytes = module.Bytes;
+        ReadOnlySpan<char> name = bytes.Length <= buffer.Length ? buffer[..System.Text.Encoding.UTF8.GetChars(bytes, buffer)] : module.ToString();
+        return _modulesByName.TryGetValue(name, out var descriptor) ? descriptor : throw new UnknownModuleException(name.ToString());
+    }
+
+    /// <summary>
+    /// Opens a write window (see the class): lock-free lookups that overlap it ask again under the lock. Call under the
+    /// lock; disposing the result closes it, and the outermost close rebuilds the module index when
+    /// <paramref name="modules"/> says modules may have come or gone.
+    /// </summary>
+    private WriteWindow BeginWrite(bool modules)
+    {
+        if (_writeDepth++ == 0)
+        {
+            // A full fence: no write of the window may become visible before the counter is odd.
+            Interlocked.Increment(ref _version);
+        }
+
+        _modulesChanged |= modules;
+        return new WriteWindow(this);
+    }
+
+    private void EndWrite()
+    {
+        if (--_writeDepth > 0)
+        {
+            return;
+        }
+
+        if (_modulesChanged)
+        {
+            _modulesChanged = false;
+            Volatile.Write(ref _moduleIndex, new ModuleIndex(_modules.Values));
+        }
+
+        // Release: every write of the window is visible before the counter is even again.
+        Volatile.Write(ref _version, _version + 1);
+    }
+
+    private readonly struct WriteWindow(HcrRuntime runtime) : IDisposable
+    {
+        public void Dispose() => runtime.EndWrite();
+    }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 

@@ -45,8 +45,24 @@ public sealed unsafe class JumpTable : IDisposable
 
     private readonly IJumpEncoder _encoder = JumpEncoders.For(InstructionSet.Amd64);
     private readonly JumpForm _rel32;
+
+    /// <summary>Where a slot's entry is from its start: 0 for an indirect slot, +3 for a direct one.</summary>
+    private readonly int _entryOffset;
+
+    /// <summary>The rel32 that sends a direct slot's entry to its tail (the same for every slot: relative).</summary>
+    private readonly int _tailDisplacement;
     private readonly Lock _lock = new();
-    private readonly List<SlotState> _slots = [];
+    // Every slot carved so far, by index, as records in fixed-size chunks: no object per slot (a proc's registration
+    // allocated one, and every one of them survived to be copied by two collections), and a chunk is never copied, so a
+    // re-point (the hot path of a re-registration) reads its slot's record without the lock while Allocate and Release
+    // write the same record under it. Only the chunk directory is replaced, whole, when it grows.
+    private const int ChunkBits = 12;
+    private const int ChunkMask = (1 << ChunkBits) - 1;
+    private SlotRecord[][] _chunks = [];
+    private int _slotCount;
+
+    // Which proc a released slot belonged to, for its bad-call report; under _lock.
+    private readonly Dictionary<int, (string Module, string Name)> _removedProcs = [];
     private readonly Queue<int> _free = new();
     private GCHandle _self;
     private long _badCallCount;
@@ -64,6 +80,8 @@ public sealed unsafe class JumpTable : IDisposable
         Form = form;
         _rel32 = _encoder.Forms.Single(f => f.Name == "rel32");
         Layout = form == SlotForm.Direct ? new SlotLayout(DirectSlotSize, DirectSlotSize) : _encoder.Facts.TableSlot;
+        _entryOffset = form == SlotForm.Direct ? DirectEntryOffset : 0;
+        _tailDisplacement = (int)_encoder.Displacement(_rel32, DirectSlotSize + DirectEntryOffset, DirectSlotSize + DirectTailOffset);
         Capacity = capacity;
 
         // Worst case every slot has a thunk, and each allocation wastes up to its alignment.
@@ -117,61 +135,63 @@ public sealed unsafe class JumpTable : IDisposable
 
     /// <summary>A slot that jumps to <paramref name="target"/>: a released one when any is free, else a new one.</summary>
     /// <exception cref="JumpTableFullException">All <see cref="Capacity"/> slots are in use.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public JumpSlot Allocate(nint target)
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            SlotState state;
-            if (_free.TryDequeue(out int index))
+            if (!_free.TryDequeue(out int index))
             {
-                state = _slots[index];
-                state.InUse = true;
-                Store(state, target);
-            }
-            else
-            {
-                if (_slots.Count >= Capacity)
+                if (_slotCount >= Capacity)
                 {
                     throw new JumpTableFullException(Capacity);
                 }
 
-                state = CarveSlot(target);
+                index = CarveSlot(target);
+            }
+
+            ref var record = ref Record(index);
+            if (!record.InUse)
+            {
+                record.InUse = true;
+                Store(ref record, target);
             }
 
             _inUse++;
-            return state.Slot;
+            return new JumpSlot(index, EntryOf(in record));
         }
     }
 
     /// <summary>Makes <paramref name="slot"/> jump to <paramref name="target"/>: one atomic store, no lock.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Repoint(JumpSlot slot, nint target)
     {
-        var state = StateOf(slot);
-        if (!state.InUse)
+        ref var record = ref RecordOf(slot);
+        if (!record.InUse)
         {
             throw new InvalidOperationException($"{slot} is released; allocate a slot before pointing it anywhere");
         }
 
-        Store(state, target);
+        Store(ref record, target);
     }
 
     /// <summary>Where a call through <paramref name="slot"/> goes now (a bad-call thunk for a released slot).</summary>
     public nint TargetOf(JumpSlot slot)
     {
-        var state = StateOf(slot);
-        nint literal = (nint)Volatile.Read(ref *(ulong*)(Memory.ExecutableAddress(state.Offset) + state.LiteralOffset));
+        ref var record = ref RecordOf(slot);
+        nint literal = (nint)Volatile.Read(ref *(ulong*)(Memory.ExecutableAddress(record.Offset) + record.LiteralOffset));
         if (Form == SlotForm.Indirect)
         {
             return literal;
         }
 
-        int displacement = Volatile.Read(ref *(int*)(state.Slot.Address + 1));
-        return displacement == state.TailDisplacement ? literal : state.Slot.Address + _rel32.PcBias + displacement;
+        int displacement = Volatile.Read(ref *(int*)(slot.Address + 1));
+        return displacement == _tailDisplacement ? literal : slot.Address + _rel32.PcBias + displacement;
     }
 
     /// <summary>True when <paramref name="slot"/> is released and routes its callers to the bad-call report.</summary>
-    public bool IsReleased(JumpSlot slot) => !StateOf(slot).InUse;
+    public bool IsReleased(JumpSlot slot) => !RecordOf(slot).InUse;
 
     /// <summary>
     /// Releases <paramref name="slot"/>, whose proc <paramref name="name"/> of <paramref name="module"/> was removed: it
@@ -181,21 +201,21 @@ public sealed unsafe class JumpTable : IDisposable
     {
         lock (_lock)
         {
-            var state = StateOf(slot);
-            if (!state.InUse)
+            ref var record = ref RecordOf(slot);
+            if (!record.InUse)
             {
                 throw new InvalidOperationException($"{slot} is already released");
             }
 
-            state.RemovedProc = (module, name);
-            if (state.ThunkOffset == ulong.MaxValue)
+            _removedProcs[slot.Index] = (module, name);
+            if (record.ThunkOffset == 0)
             {
-                state.ThunkOffset = CarveThunk(state.Slot.Index);
+                record.ThunkOffset = CarveThunk(slot.Index) + 1;
             }
 
-            Store(state, Memory.ExecutableAddress(state.ThunkOffset));
-            state.InUse = false;
-            _free.Enqueue(state.Slot.Index);
+            Store(ref record, Memory.ExecutableAddress(record.ThunkOffset - 1));
+            record.InUse = false;
+            _free.Enqueue(slot.Index);
             _inUse--;
         }
     }
@@ -203,8 +223,8 @@ public sealed unsafe class JumpTable : IDisposable
     /// <summary>The bad-call thunk of <paramref name="slot"/>, or 0 when the slot was never released.</summary>
     public nint BadCallThunkOf(JumpSlot slot)
     {
-        var state = StateOf(slot);
-        return state.ThunkOffset == ulong.MaxValue ? 0 : Memory.ExecutableAddress(state.ThunkOffset);
+        ref var record = ref RecordOf(slot);
+        return record.ThunkOffset == 0 ? 0 : Memory.ExecutableAddress(record.ThunkOffset - 1);
     }
 
     /// <summary>Unmaps the table. Calling through any of its slots afterwards faults.</summary>
@@ -223,12 +243,12 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    private SlotState CarveSlot(nint target)
+    /// <summary>Carves and encodes a new slot jumping to <paramref name="target"/>; its record is left not in use.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private int CarveSlot(nint target)
     {
         ulong offset = Allocate(Layout.Size, Layout.Alignment);
         nint address = Memory.ExecutableAddress(offset);
-        var bytes = Memory.Writable(offset, Layout.Size);
-        bytes.Fill(_encoder.Facts.PaddingPattern[0]);
         int tail = Form == SlotForm.Direct ? DirectTailOffset : 0;
         var indirect = _encoder.Plan((ulong)(address + tail), (ulong)target, PatchMode.Data);
         if (tail + indirect.Size > Layout.Size || indirect.LiteralOffset < 0 || (address + tail + indirect.LiteralOffset) % 8 != 0)
@@ -236,25 +256,26 @@ public sealed unsafe class JumpTable : IDisposable
             throw new InvalidOperationException($"the encoder planned {indirect} at +{tail} of a {Layout.Size}-byte slot; the jump table needs an aligned literal inside the slot");
         }
 
+        var bytes = Memory.Writable(offset, Layout.Size);
+        bytes.Fill(_encoder.Facts.PaddingPattern[0]);
         _encoder.Encode(indirect, bytes[tail..]);
-        if (Form == SlotForm.Indirect)
+        if (Form == SlotForm.Direct)
         {
-            var indirectSlot = new SlotState(new JumpSlot(_slots.Count, address), offset, indirect.LiteralOffset) { InUse = true };
-            _slots.Add(indirectSlot);
-            return indirectSlot;
+            // The entry jumps to the tail (which already jumps to the target) until Store points it at the target directly.
+            nint entry = address + _entryOffset;
+            _encoder.Encode(_encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code), bytes[_entryOffset..]);
         }
 
-        // The entry jumps to the tail (which already jumps to the target) until Store points it at the target directly.
-        nint entry = address + DirectEntryOffset;
-        _encoder.Encode(_encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code), bytes[DirectEntryOffset..]);
-        var state = new SlotState(new JumpSlot(_slots.Count, entry), offset, tail + indirect.LiteralOffset)
+        int index = _slotCount;
+        if ((index >> ChunkBits) == _chunks.Length)
         {
-            InUse = true,
-            TailDisplacement = (int)_encoder.Displacement(_rel32, (ulong)entry, (ulong)(address + tail)),
-        };
-        Store(state, target);
-        _slots.Add(state);
-        return state;
+            Volatile.Write(ref _chunks, [.. _chunks, new SlotRecord[1 << ChunkBits]]);
+        }
+
+        ref var record = ref Record(index);
+        (record.Offset, record.LiteralOffset) = (offset, tail + indirect.LiteralOffset);
+        Volatile.Write(ref _slotCount, index + 1);
+        return index;
     }
 
     private ulong CarveThunk(int slotIndex)
@@ -295,60 +316,57 @@ public sealed unsafe class JumpTable : IDisposable
     }
 
     /// <summary>Points a slot at <paramref name="target"/> with one atomic store a caller can see (two for a direct slot's far target, the literal first).</summary>
-    private void Store(SlotState state, nint target)
+    private void Store(ref SlotRecord record, nint target)
     {
-        nint writable = Memory.WritableAddress(state.Offset);
+        nint writable = Memory.WritableAddress(record.Offset);
         if (Form == SlotForm.Indirect)
         {
-            Volatile.Write(ref *(ulong*)(writable + state.LiteralOffset), (ulong)target);
+            Volatile.Write(ref *(ulong*)(writable + record.LiteralOffset), (ulong)target);
             return;
         }
 
-        ref int displacement = ref *(int*)(writable + DirectEntryOffset + 1);
-        if (_encoder.TryPlan(_rel32, (ulong)state.Slot.Address, (ulong)target, PatchMode.Code, out _, out _))
+        ulong entry = (ulong)EntryOf(in record);
+        ref int displacement = ref *(int*)(writable + _entryOffset + 1);
+        if (_encoder.TryPlan(_rel32, entry, (ulong)target, PatchMode.Code, out _, out _))
         {
-            Volatile.Write(ref displacement, (int)_encoder.Displacement(_rel32, (ulong)state.Slot.Address, (ulong)target));
+            Volatile.Write(ref displacement, (int)_encoder.Displacement(_rel32, entry, (ulong)target));
         }
         else
         {
-            Volatile.Write(ref *(ulong*)(writable + state.LiteralOffset), (ulong)target);
-            Volatile.Write(ref displacement, state.TailDisplacement);
+            Volatile.Write(ref *(ulong*)(writable + record.LiteralOffset), (ulong)target);
+            Volatile.Write(ref displacement, _tailDisplacement);
         }
     }
 
-    private SlotState StateOf(JumpSlot slot)
+    /// <summary>The address callers call: the slot's start for an indirect slot, its <c>jmp rel32</c> for a direct one.</summary>
+    private nint EntryOf(in SlotRecord record) => Memory.ExecutableAddress(record.Offset) + _entryOffset;
+
+    private ref SlotRecord Record(int index) => ref Volatile.Read(ref _chunks)[index >> ChunkBits][index & ChunkMask];
+
+    private ref SlotRecord RecordOf(JumpSlot slot)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        SlotState state;
-        lock (_lock)
-        {
-            if ((uint)slot.Index >= (uint)_slots.Count)
-            {
-                throw new ArgumentException($"{slot} does not belong to this table", nameof(slot));
-            }
-
-            state = _slots[slot.Index];
-        }
-
-        if (state.Slot.Address != slot.Address)
+        if ((uint)slot.Index >= (uint)Volatile.Read(ref _slotCount) || EntryOf(in Record(slot.Index)) != slot.Address)
         {
             throw new ArgumentException($"{slot} does not belong to this table", nameof(slot));
         }
 
-        return state;
+        return ref Record(slot.Index);
     }
 
     private void ReportBadCall(int slotIndex)
     {
-        SlotState state;
+        (string Module, string Name) removed;
+        JumpSlot slot;
         lock (_lock)
         {
-            state = _slots[slotIndex];
+            removed = _removedProcs.GetValueOrDefault(slotIndex, ("?", "?"));
+            slot = new JumpSlot(slotIndex, EntryOf(in Record(slotIndex)));
         }
 
-        var (module, name) = state.RemovedProc ?? ("?", "?");
+        var (module, name) = removed;
         long count = Interlocked.Increment(ref _badCallCount);
-        var call = new BadCall(module, name, state.Slot, count);
+        var call = new BadCall(module, name, slot, count);
         Volatile.Write(ref _lastBadCall, call);
         if (ReportBadCallsToStandardError)
         {
@@ -380,22 +398,12 @@ public sealed unsafe class JumpTable : IDisposable
         return 0;
     }
 
-    private sealed class SlotState(JumpSlot slot, ulong offset, int literalOffset)
+    /// <summary>A slot's place, its literal, whether a proc owns it, and its bad-call thunk's place + 1 (0: none yet).</summary>
+    private struct SlotRecord
     {
-        public JumpSlot Slot { get; } = slot;
-
-        public ulong Offset { get; } = offset;
-
-        /// <summary>Offset of the indirect form's literal from the slot's start (the tail's, in a direct slot).</summary>
-        public int LiteralOffset { get; } = literalOffset;
-
-        /// <summary>A direct slot's displacement that sends its entry to its tail.</summary>
-        public int TailDisplacement { get; init; }
-
-        public bool InUse { get; set; }
-
-        public ulong ThunkOffset { get; set; } = ulong.MaxValue;
-
-        public (string Module, string Name)? RemovedProc { get; set; }
+        public ulong Offset;
+        public ulong ThunkOffset;
+        public int LiteralOffset;
+        public bool InUse;
     }
 }

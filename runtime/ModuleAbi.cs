@@ -30,17 +30,8 @@ namespace HcrLab.Runtime;
 /// takes a C string (a signature hash or a module name), not a Nim string; a global registered again with another
 /// size is refused (<c>*out</c> = NULL, false) instead of silently keeping the old block.
 /// </summary>
-// The name buffers are stackalloc'd on every call and only read where the decoder wrote: zeroing 1 KB per call first
-// was a fifth of a lookup.
-[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static unsafe class ModuleAbi
 {
-    /// <summary>
-    /// Names up to this many UTF-8 bytes are decoded into a stack buffer (a byte never decodes to more than one UTF-16
-    /// unit), so a registration or lookup makes a string only for a new symbol; longer names are decoded to a string.
-    /// </summary>
-    private const int StackNameBytes = 256;
-
     /// <summary>
     /// The entry points as modules get them: each behind a stack-realigning shim of the fault guard's C half
     /// (<see cref="FaultGuard.Realigned"/>), so that module code calling with a misaligned stack does not end the process
@@ -93,24 +84,34 @@ internal static unsafe class ModuleAbi
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static nint RegisterProc(byte* module, byte* name, nint fn)
     {
         try
         {
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrRegisterProc") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrRegisterProc", out var m, out var n))
+            // Not inside a guarded call (a start or reload, when the direct path defers anyway): pointers are checked first there.
+            if (!FaultGuard.InGuardedCall && HcrRuntime.Current is { } current && module != null && name != null && fn != 0)
+            {
+                // Outside a start or reload, by the caller's bytes: a known name re-pointed, or a new one added.
+                nint slot = current.RegisterProcDirect(module, name, fn);
+                if (slot != 0)
+                {
+                    return slot;
+                }
+            }
+
+            if (Runtime("hcrRegisterProc") is not { } runtime || !ReadNames(module, name, "hcrRegisterProc", out var m, out var n))
             {
                 return 0;
             }
 
             if (fn == 0)
             {
-                Refuse($"hcrRegisterProc(\"{m}\", \"{n}\"): the function pointer is NULL", failsLoad: true);
+                Refuse($"hcrRegisterProc(\"{m.ToString()}\", \"{n.ToString()}\"): the function pointer is NULL", failsLoad: true);
                 return 0;
             }
 
-            return runtime.RegisterProc(m, n, nameText: null, fn);
+            return runtime.RegisterProc(m, n, fn);
         }
         catch (Exception e)
         {
@@ -122,9 +123,17 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrGetProc") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrGetProc", out var m, out var n))
+            if (!FaultGuard.InGuardedCall && HcrRuntime.Current is { } current && module != null && name != null)
+            {
+                // The common case, without the lock: a known name while no writer runs.
+                nint address = current.FindProcAddress(module, name);
+                if (address != 0)
+                {
+                    return address;
+                }
+            }
+
+            if (Runtime("hcrGetProc") is not { } runtime || !ReadNames(module, name, "hcrGetProc", out var m, out var n))
             {
                 return 0;
             }
@@ -145,6 +154,7 @@ internal static unsafe class ModuleAbi
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static byte RegisterGlobal(byte* module, byte* name, nuint size, nint gcMarker, nint* output)
     {
         try
@@ -154,26 +164,26 @@ internal static unsafe class ModuleAbi
                 return 0;
             }
 
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrRegisterGlobal") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrRegisterGlobal", out var m, out var n))
+            if (output != null && !FaultGuard.InGuardedCall && HcrRuntime.Current is { } current && module != null && name != null
+                && current.RegisterGlobalDirect(module, name, size, gcMarker) is { } direct)
+            {
+                *output = direct.Address;
+                return direct.IsNew ? (byte)1 : (byte)0;
+            }
+
+            if (Runtime("hcrRegisterGlobal") is not { } runtime || !ReadNames(module, name, "hcrRegisterGlobal", out var m, out var n))
             {
                 return 0;
             }
 
             if (output == null)
             {
-                Refuse($"hcrRegisterGlobal(\"{m}\", \"{n}\"): the output pointer is NULL", failsLoad: true);
+                Refuse($"hcrRegisterGlobal(\"{m.ToString()}\", \"{n.ToString()}\"): the output pointer is NULL", failsLoad: true);
                 return 0;
             }
 
-            var registration = runtime.RegisterGlobal(m, n, nameText: null, size, gcMarker);
-            if (!Store(output, registration.Address))
-            {
-                return 0;
-            }
-
-            return registration.IsNew ? (byte)1 : (byte)0;
+            var registration = runtime.RegisterGlobal(m, n, size, gcMarker);
+            return !Store(output, registration.Address) ? (byte)0 : registration.IsNew ? (byte)1 : (byte)0;
         }
         catch (Exception e)
         {
@@ -186,9 +196,16 @@ internal static unsafe class ModuleAbi
     {
         try
         {
-            Span<char> moduleBuffer = stackalloc char[StackNameBytes], nameBuffer = stackalloc char[StackNameBytes];
-            if (Runtime("hcrGetGlobal") is not { } runtime
-                || !ReadNames(module, name, moduleBuffer, nameBuffer, "hcrGetGlobal", out var m, out var n))
+            if (!FaultGuard.InGuardedCall && HcrRuntime.Current is { } current && module != null && name != null)
+            {
+                nint address = current.FindGlobalAddress(module, name);
+                if (address != 0)
+                {
+                    return address;
+                }
+            }
+
+            if (Runtime("hcrGetGlobal") is not { } runtime || !ReadNames(module, name, "hcrGetGlobal", out var m, out var n))
             {
                 return 0;
             }
@@ -485,13 +502,19 @@ internal static unsafe class ModuleAbi
         return runtime;
     }
 
-    /// <summary>Decodes both names as <see cref="Utf8(byte*)"/> would, into the buffers when they fit.</summary>
-    private static bool ReadNames(byte* module, byte* name, Span<char> moduleBuffer, Span<char> nameBuffer, string function,
-        out ReadOnlySpan<char> moduleText, out ReadOnlySpan<char> nameText)
+    /// <summary>Both names' keys (<see cref="SymbolKey"/>); refused when either is NULL or empty.</summary>
+    private static bool ReadNames(byte* module, byte* name, string function, out SymbolKey moduleKey, out SymbolKey nameKey)
     {
-        moduleText = Utf8(module, moduleBuffer);
-        nameText = Utf8(name, nameBuffer);
-        if (moduleText.Length > 0 && nameText.Length > 0)
+        if (FaultGuard.InGuardedCall && (!Readable(module) || !Readable(name)))
+        {
+            moduleKey = default;
+            nameKey = default;
+            return false;
+        }
+
+        moduleKey = SymbolKey.FromC(module);
+        nameKey = SymbolKey.FromC(name);
+        if (!moduleKey.IsEmpty && !nameKey.IsEmpty)
         {
             return true;
         }
@@ -517,21 +540,6 @@ internal static unsafe class ModuleAbi
 
         Refuse($"a string argument points at 0x{(ulong)text:x}, which is not readable memory", failsLoad: true);
         return false;
-    }
-
-    /// <summary>
-    /// A C string decoded like <see cref="Marshal.PtrToStringUTF8(nint)"/> (invalid bytes become U+FFFD, NULL is empty),
-    /// into <paramref name="buffer"/> when it fits, else into a new string.
-    /// </summary>
-    private static ReadOnlySpan<char> Utf8(byte* text, Span<char> buffer)
-    {
-        if (text == null || (FaultGuard.InGuardedCall && !Readable(text)))
-        {
-            return default;
-        }
-
-        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
-        return bytes.Length <= buffer.Length ? buffer[..Encoding.UTF8.GetChars(bytes, buffer)] : Encoding.UTF8.GetString(bytes);
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ public sealed class ModuleDescriptor
         Name = name;
         IsRoot = isRoot;
         _runtimeLock = runtimeLock;
-        ProcsByName = ProcTable.GetAlternateLookup<ReadOnlySpan<char>>();
-        GlobalsByName = GlobalTable.GetAlternateLookup<ReadOnlySpan<char>>();
+        Key = SymbolKey.Encode(name);
+        Hash = SymbolKey.HashOf(Key);
     }
 
     /// <summary>The key the module is known by: the string imports list it under and its code registers symbols under.</summary>
@@ -54,15 +54,15 @@ public sealed class ModuleDescriptor
 
     internal ModuleLibrary? Library { get; set; }
 
-    internal Dictionary<string, ProcSymbol> ProcTable { get; } = new(StringComparer.Ordinal);
+    /// <summary>The module's procs by their names' UTF-8 bytes; C ABI lookups read it without the runtime's lock.</summary>
+    internal SymbolTable<ProcSymbol> ProcTable { get; } = new();
 
-    internal Dictionary<string, GlobalSymbol> GlobalTable { get; } = new(StringComparer.Ordinal);
+    internal SymbolTable<GlobalSymbol> GlobalTable { get; } = new();
 
-    /// <summary><see cref="ProcTable"/> looked up by a name decoded into a buffer, so a C ABI call makes no string.</summary>
-    internal Dictionary<string, ProcSymbol>.AlternateLookup<ReadOnlySpan<char>> ProcsByName { get; }
+    /// <summary>The name's key bytes (<see cref="SymbolKey"/>) and their hash, for the runtime's module index.</summary>
+    internal byte[] Key { get; }
 
-    /// <summary><see cref="GlobalTable"/> looked up by a name decoded into a buffer.</summary>
-    internal Dictionary<string, GlobalSymbol>.AlternateLookup<ReadOnlySpan<char>> GlobalsByName { get; }
+    internal uint Hash { get; }
 
     internal List<EventHandlerEntry> Handlers { get; set; } = [];
 

@@ -6,7 +6,9 @@ namespace HcrLab.Perf.Benchmarks;
 
 /// <summary>
 /// Re-registering and looking up N known names through the C ABI: the global setup registers every name once, and one
-/// invocation walks all N names in order. Per symbol: the "ns/symbol" and "B/symbol" columns divide by N.
+/// invocation walks all N names in order. Per symbol: the "ns/symbol" and "B/symbol" columns divide by N. The Floor
+/// benchmarks run the same loops into empty functions of the same signatures (<see cref="CAbiFloor"/>): an operation's
+/// runtime work is its figure minus its floor.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class SymbolLookupBenchmarks
@@ -75,4 +77,16 @@ public unsafe class SymbolLookupBenchmarks
 
         return sum;
     }
+
+    /// <summary>The floor of <see cref="RegisterProcExisting"/>: the same loop, the call into an empty function.</summary>
+    [Benchmark]
+    public nint FloorRegisterProc() => SymbolWorkload.FloorRegisterProcs(Module, _procs!, _target!.Address);
+
+    /// <summary>The floor of <see cref="GetProc"/> and <see cref="GetGlobal"/>.</summary>
+    [Benchmark]
+    public nint FloorGet() => SymbolWorkload.FloorGets(Module, _procs!);
+
+    /// <summary>The floor of <see cref="RegisterGlobalExisting"/>.</summary>
+    [Benchmark]
+    public nint FloorRegisterGlobal() => SymbolWorkload.FloorRegisterGlobals(Module, _globals!);
 }

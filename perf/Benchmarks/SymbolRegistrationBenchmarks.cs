@@ -7,7 +7,9 @@ namespace HcrLab.Perf.Benchmarks;
 /// <summary>
 /// Registering N new names through the C ABI: every iteration starts from a fresh runtime (built in the iteration
 /// setup, not timed) and one invocation registers all N names, so the figure is the mean over a table growing from 0
-/// to N, as Nim's figures are. Per symbol: the "ns/symbol" and "B/symbol" columns divide by N.
+/// to N, as Nim's figures are. Per symbol: the "ns/symbol" and "B/symbol" columns divide by N. The Floor benchmarks
+/// run the same loops into empty functions of the same signatures (<see cref="CAbiFloor"/>), under the same one
+/// invocation per iteration.
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(1)]
@@ -62,4 +64,12 @@ public unsafe class SymbolRegistrationBenchmarks
 
     [Benchmark]
     public nint RegisterGlobalNew() => SymbolWorkload.RegisterGlobals(Module, _globals!);
+
+    /// <summary>The floor of <see cref="RegisterProcNew"/>: the same loop, the call into an empty function.</summary>
+    [Benchmark]
+    public nint FloorRegisterProcNew() => SymbolWorkload.FloorRegisterProcs(Module, _procs!, _target!.Address);
+
+    /// <summary>The floor of <see cref="RegisterGlobalNew"/>.</summary>
+    [Benchmark]
+    public nint FloorRegisterGlobalNew() => SymbolWorkload.FloorRegisterGlobals(Module, _globals!);
 }

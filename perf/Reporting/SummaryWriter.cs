@@ -16,6 +16,17 @@ public static class SummaryWriter
     private static readonly string[] SymbolOps =
         ["RegisterProcNew", "RegisterProcExisting", "GetProc", "RegisterGlobalNew", "RegisterGlobalExisting", "GetGlobal"];
 
+    /// <summary>Each symbol operation's floor benchmark: the same loop into an empty function of the same signature.</summary>
+    private static readonly Dictionary<string, string> SymbolFloors = new()
+    {
+        ["RegisterProcNew"] = "FloorRegisterProcNew",
+        ["RegisterProcExisting"] = "FloorRegisterProc",
+        ["GetProc"] = "FloorGet",
+        ["RegisterGlobalNew"] = "FloorRegisterGlobalNew",
+        ["RegisterGlobalExisting"] = "FloorRegisterGlobal",
+        ["GetGlobal"] = "FloorGet",
+    };
+
     private static readonly int[] Sizes = [1_000, 100_000, 1_000_000];
 
     public static int Run(string directory)
@@ -69,8 +80,8 @@ public static class SummaryWriter
     {
         text.AppendLine("## Registration and lookup through the C ABI (ns per symbol)");
         text.AppendLine();
-        text.AppendLine("| operation | N | HcrLab (BenchmarkDotNet) | HcrLab M ops/s | × Nim's throughput | HcrLab (C anchor) | Nim (C anchor) | × Nim, both from C |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| operation | N | HcrLab (BenchmarkDotNet) | floor | runtime work | HcrLab M ops/s | × Nim's throughput | HcrLab (C anchor) | Nim (C anchor) | × Nim, both from C |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var goals = new List<string>();
         foreach (string op in SymbolOps)
         {
@@ -89,7 +100,9 @@ public static class SummaryWriter
                 }
 
                 double? cRatio = c is { } cc && theirs is { } tt ? tt / cc : null;
-                text.AppendLine($"| {op} | {n:N0} | {Ns(ours)}{(margin is { } m && !double.IsNaN(m) ? $" ± {Ns(m)}" : "")} | {(ours is { } x ? F(1e3 / x, "0.00") : "–")} | {Times(ratio)} | {Ns(c)} | {Ns(theirs)} | {Times(cRatio)} |");
+                double? floor = results.FirstOrDefault(r => r.Method == SymbolFloors[op] && r.IntParameter("N") == n) is { } f ? f.Mean / n : null;
+                double? work = ours is { } w && floor is { } fl ? w - fl : null;
+                text.AppendLine($"| {op} | {n:N0} | {Ns(ours)}{(margin is { } m && !double.IsNaN(m) ? $" ± {Ns(m)}" : "")} | {Ns(floor)} | {Ns(work)} | {(ours is { } x ? F(1e3 / x, "0.00") : "–")} | {Times(ratio)} | {Ns(c)} | {Ns(theirs)} | {Times(cRatio)} |");
                 if (n == 100_000 && ratio is { } r)
                 {
                     goals.Add(r >= 10
@@ -109,7 +122,9 @@ public static class SummaryWriter
 
         text.AppendLine();
         text.AppendLine("\"× Nim's throughput\" is Nim's ns per symbol over HcrLab's BenchmarkDotNet figure; \"both from C\" compares the same C loop");
-        text.AppendLine("run against each runtime. The goals below use the BenchmarkDotNet figure.");
+        text.AppendLine("run against each runtime. The goals below use the BenchmarkDotNet figure. \"floor\" is the same loop calling an empty");
+        text.AppendLine("[UnmanagedCallersOnly] function of the same signature (what any C ABI call pays to cross into .NET and back), from the");
+        text.AppendLine("same run; \"runtime work\" is the operation minus its floor.");
         text.AppendLine();
         text.AppendLine("Goals:");
         text.AppendLine(goals.Count > 0 ? string.Join('\n', goals) : "- not measured in this run");

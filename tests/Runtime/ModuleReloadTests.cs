@@ -243,6 +243,30 @@ public sealed unsafe class ModuleReloadTests : WorkbenchFixture
     }
 
     [Test]
+    public unsafe void WhatARolledBackReloadAddedIsGoneForTheCAbiLookupsToo()
+    {
+        Bench.Build("a", 1, Module());
+        Runtime.Start("a");
+        var getProc = (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetProc");
+        var getGlobal = (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetGlobal");
+        nint slot = Runtime.GetProc("a", "value");
+        nint counter = Runtime.GetGlobal("a", "counter");
+
+        // v2's DatInit000 adds a proc and a global, then its Init000 fails: both must be gone, through the lock-free path.
+        Bench.Build("a", 2, Module(counterSize: 4, datInit: """
+            hcrRegisterProc(M, "fresh", (void*)value_actual);
+            void* block; hcrRegisterGlobal(M, "fresh_global", 8, NULL, &block);
+            """));
+        Assert.Throws<ModuleLoadException>(() => Runtime.PerformCodeReload());
+
+        fixed (byte* a = "a\0"u8, value = "value\0"u8, fresh = "fresh\0"u8, freshGlobal = "fresh_global\0"u8, counterName = "counter\0"u8)
+        {
+            Assert.That((getProc(a, fresh), getGlobal(a, freshGlobal)), Is.EqualTo(((nint)0, (nint)0)));
+            Assert.That((getProc(a, value), getGlobal(a, counterName)), Is.EqualTo((slot, counter)));
+        }
+    }
+
+    [Test]
     public void AFailedStartLeavesNothingLoadedAndCanBeRetried()
     {
         Bench.Build("a", 1, Module(imports: ["nope"]));
