@@ -163,7 +163,10 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    /// <summary>Makes <paramref name="slot"/> jump to <paramref name="target"/>: one atomic store, no lock.</summary>
+    /// <summary>
+    /// Makes <paramref name="slot"/> jump to <paramref name="target"/>: one atomic store, no lock; nothing when it jumps there
+    /// already. Re-points of one slot must not race each other (the runtime makes them under its lock).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Repoint(JumpSlot slot, nint target)
     {
@@ -173,7 +176,11 @@ public sealed unsafe class JumpTable : IDisposable
             throw new InvalidOperationException($"{slot} is released; allocate a slot before pointing it anywhere");
         }
 
-        Store(ref record, target);
+        // Re-registering an unchanged module points its slots where they already go: nothing to store.
+        if (record.Target != target)
+        {
+            Store(ref record, target);
+        }
     }
 
     /// <summary>Where a call through <paramref name="slot"/> goes now (a bad-call thunk for a released slot).</summary>
@@ -318,6 +325,7 @@ public sealed unsafe class JumpTable : IDisposable
     /// <summary>Points a slot at <paramref name="target"/> with one atomic store a caller can see (two for a direct slot's far target, the literal first).</summary>
     private void Store(ref SlotRecord record, nint target)
     {
+        record.Target = target;
         nint writable = Memory.WritableAddress(record.Offset);
         if (Form == SlotForm.Indirect)
         {
@@ -403,6 +411,9 @@ public sealed unsafe class JumpTable : IDisposable
     {
         public ulong Offset;
         public ulong ThunkOffset;
+
+        /// <summary>Where the slot jumps now, as <see cref="Store"/> last pointed it.</summary>
+        public nint Target;
         public int LiteralOffset;
         public bool InUse;
     }
