@@ -47,14 +47,49 @@ internal static unsafe class ChildScenarios
     }
 
     /// <summary>
+    /// Module <c>a</c> registers and looks up a proc through the C ABI with the stack 8 bytes off the 16-byte alignment a
+    /// call must keep (the realigning shims serve it; without them .NET's entry stub faults and the process ends).
+    /// </summary>
+    public static int MisalignedCall()
+    {
+        const string Misaligned = """
+            static int64_t twice_actual(int64_t x) { return 2 * x; }
+            static void* call_misaligned(void* fn, const void* a, const void* b, const void* c) {
+                void* result;
+                __asm__ volatile(
+                    "mov %%rsp, %%r12\n\t"
+                    "sub $128, %%rsp\n\t"      /* past the red zone */
+                    "and $-16, %%rsp\n\t"
+                    "sub $8, %%rsp\n\t"        /* 8 bytes off the alignment a call must keep */
+                    "call *%%rbx\n\t"
+                    "mov %%r12, %%rsp"
+                    : "=a"(result), "+D"(a), "+S"(b), "+d"(c)
+                    : "b"(fn)
+                    : "rcx", "r8", "r9", "r10", "r11", "r12", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+                      "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+                return result;
+            }
+            """;
+        using var bench = new ModuleWorkbench();
+        bench.Build("a", 1, Misaligned + ModuleReloadTests.Module(datInit: """
+            call_misaligned((void*)hcrRegisterProc, M, "twice", (void*)twice_actual);
+            if (call_misaligned((void*)hcrGetProc, M, "twice", NULL) == NULL) hcrFailInit("hcrGetProc answered NULL");
+            """));
+        Console.WriteLine("starting a, whose DatInit000 calls the C ABI with a misaligned stack");
+        bench.Runtime.Start("a");
+        Console.WriteLine($"started: twice(21) = {bench.Call("a", "twice", 21)}, value(10) = {bench.Call("a", "value", 10)}");
+        return 0;
+    }
+
+    /// <summary>Whether <see cref="LoadOne"/> uses <see cref="HcrRuntimeOptions.TrialLoad"/> (the command line's <c>--trial</c>).</summary>
+    public static bool TrialLoad { get; set; }
+
+    /// <summary>
     /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c>; prints one line per file,
     /// "N ok VALUE" or "N refused STAGE: CAUSE" or "N threw TYPE: MESSAGE". A file that kills the process prints nothing.
     /// On standard error it marks each phase as it begins ("N start", "N call", "N unload"), so the parent can say in
     /// which one a child died: the start (the loader, init code), the host's own call through the slot, or unloading.
     /// </summary>
-    /// <summary>Whether <see cref="LoadOne"/> uses <see cref="HcrRuntimeOptions.TrialLoad"/> (the command line's <c>--trial</c>).</summary>
-    public static bool TrialLoad { get; set; }
-
     public static int LoadEach(string[] files)
     {
         for (int i = 0; i < files.Length; i++)

@@ -14,6 +14,7 @@ namespace HcrLab.Tests.Reliability;
 ///                                                   last "N phase" line on stderr says where)
 /// crash-at-init [--no-guard]                        runs module "a", reloads it into a v2 that faults in Init000
 /// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
+/// misaligned-call                                   starts module "a", whose init calls the C ABI with a misaligned stack
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
 /// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.TrialLoad (a child process loads
 ///                                                   each copy first)
@@ -25,7 +26,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial] | crash-at-init [--no-guard] | crash-outside-guard | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial] | crash-at-init [--no-guard] | crash-outside-guard | misaligned-call | load-each FILE...");
             return 2;
         }
 
@@ -58,6 +59,8 @@ internal static class ReliabilityMain
                 return ChildScenarios.CrashAtInit(containFaults: !args.Contains("--no-guard"));
             case "crash-outside-guard":
                 return ChildScenarios.CrashOutsideGuard();
+            case "misaligned-call":
+                return ChildScenarios.MisalignedCall();
             case "load-each":
                 return ChildScenarios.LoadEach(args[1..]);
             default:
