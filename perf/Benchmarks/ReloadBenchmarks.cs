@@ -99,10 +99,7 @@ public class ReloadBenchmarks
     private void Flip(int index)
     {
         _versions[index] = 3 - _versions[index];
-        string path = Path.Combine(_directory!, $"{ModuleFarm.Name(index)}.so");
-        string temporary = path + ".tmp";
-        File.Copy(_farm!.VersionPath(index, _versions[index]), temporary, overwrite: true);
-        File.Move(temporary, path, overwrite: true);
+        _farm!.PutInPlace(_directory!, index, _versions[index]);
     }
 
     private void DropFloorCopy()

@@ -94,6 +94,15 @@ public sealed class ModuleFarm
         return directory;
     }
 
+    /// <summary>Puts version <paramref name="version"/> of module <paramref name="index"/> in place in a staged directory, as a rebuild would (written aside, renamed over).</summary>
+    public void PutInPlace(string directory, int index, int version)
+    {
+        string path = Path.Combine(directory, $"{Name(index)}.so");
+        string temporary = path + ".tmp";
+        File.Copy(VersionPath(index, version), temporary, overwrite: true);
+        File.Move(temporary, path, overwrite: true);
+    }
+
     private static void Gcc(params string[] arguments)
     {
         var start = new ProcessStartInfo("gcc") { RedirectStandardError = true, RedirectStandardOutput = true };
