@@ -70,7 +70,7 @@ internal static unsafe partial class FaultGuard
     /// <returns>Null when the call returned (its return register in <paramref name="result"/>), else the fault.</returns>
     public static ModuleFault? Call(string function, nint fn, nint a0, nint a1, out nint result)
     {
-        GuardFrame frame;
+        GuardFrame frame = default;
         var outer = t_frame;
         t_frame = &frame;
         Interlocked.Increment(ref s_activeCalls);
@@ -95,17 +95,8 @@ internal static unsafe partial class FaultGuard
     /// guard is disarmed until the returned scope is disposed. Outside starts and reloads it costs one static read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static CallbackScope EnterCallback()
-    {
-        var frame = s_activeCalls != 0 ? t_frame : null;
-        if (frame == null || frame->Armed == 0)
-        {
-            return default;
-        }
-
-        Volatile.Write(ref frame->Armed, 0);
-        return new CallbackScope(frame);
-    }
+    public static CallbackScope EnterCallback() =>
+        s_activeCalls != 0 && t_frame != null && SetArmed(0) != 0 ? new CallbackScope(armed: true) : default;
 
     /// <summary>
     /// The length of a C string a module passed, read with faults contained (only inside a guarded call; elsewhere the
@@ -149,31 +140,29 @@ internal static unsafe partial class FaultGuard
     /// <summary>Re-arms the guarded call that a C ABI entry point disarmed.</summary>
     public readonly ref struct CallbackScope
     {
-        private readonly GuardFrame* _frame;
+        private readonly bool _armed;
 
-        internal CallbackScope(GuardFrame* frame) => _frame = frame;
+        internal CallbackScope(bool armed) => _armed = armed;
 
         public void Dispose()
         {
-            if (_frame != null)
+            if (_armed)
             {
-                Volatile.Write(ref _frame->Armed, 1);
+                SetArmed(1);
             }
         }
     }
 
-    /// <summary><c>hcr_guard_frame</c> in hcrguard.c: the same fields in the same order.</summary>
+    /// <summary><c>hcr_guard_frame</c> in hcrguard.c, what a guarded call reports: the same fields in the same order.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct GuardFrame
     {
-        public int Armed;
         public int Probe;
         public int Signal;
         public int Code;
+        public int Reserved;
         public ulong Address;
         public ulong Pc;
-        public nint Jump;
-        public nint Outer;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -192,6 +181,11 @@ internal static unsafe partial class FaultGuard
     private static partial int GuardCall(GuardFrame* frame, nint fn, nint a0, nint a1, nint* result);
 
     // Short and never blocking: no GC transition, so a guarded string read costs about as much as strnlen.
+    /// <summary>Disarms (0) or arms again (1) this thread's innermost guarded call; returns whether it was armed.</summary>
+    [LibraryImport(Library, EntryPoint = "hcr_guard_set_armed")]
+    [SuppressGCTransition]
+    private static partial int SetArmed(int armed);
+
     [LibraryImport(Library, EntryPoint = "hcr_guard_strnlen")]
     [SuppressGCTransition]
     private static partial int GuardStrnlen(byte* text, nuint max, out nuint length);

@@ -7,15 +7,17 @@
  * A fault is contained only when all of these hold; otherwise the handler that was installed before ours runs (the
  * .NET runtime's, which turns faults in managed code into NullReferenceException and handles stack overflow, or the
  * default action, which ends the process):
- *   - the faulting thread is inside hcr_guard_call and its frame is armed (the runtime's C ABI entry points disarm it
- *     while they run, so no longjmp crosses their managed frames);
+ *   - the faulting thread is inside hcr_guard_call and that call is armed (the runtime's C ABI entry points disarm it
+ *     while they run, with hcr_guard_set_armed, so no longjmp crosses their managed frames);
  *   - the kernel raised the signal for an instruction (si_code > 0), it was not sent with kill() or raise();
  *   - the faulting PC is not managed code: it is outside every mapping, in a mapping that is not executable, or in an
  *     executable mapping of an ELF file other than this object and the .NET runtime's own libraries. JIT-compiled
  *     code (anonymous or memfd mappings) and ReadyToRun code (PE files) are managed, so a fault in a .NET callback
  *     that module code called still reaches the .NET runtime.
- * Per-thread state is one initial-exec TLS pointer to the innermost frame (which lives on the caller's stack), so the
- * handler never allocates. The handler uses only async-signal-safe calls (open, read, close, sigaction, raise).
+ * Per-thread state is a block of the guard's own (the armed flags and jump buffers of the calls in progress, allocated
+ * on a thread's first guarded call) reached through two initial-exec TLS variables, so the handler never allocates,
+ * and module code that writes over its stack cannot disarm the guard. The handler uses only async-signal-safe calls
+ * (open, read, close, sigaction, raise).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -32,21 +34,53 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* The layout FaultGuard.cs mirrors (GuardFrame): keep both in step. */
+/* What a guarded call reports: the layout FaultGuard.cs mirrors (GuardFrame); keep both in step. */
 typedef struct hcr_guard_frame {
-    volatile int32_t armed;    /* 1 while module code runs under this frame */
     int32_t probe;             /* 1: a read of our own (hcr_guard_strnlen), contained wherever it faults */
-    int32_t signal;            /* the fault, filled in by the handler */
+    int32_t signal;            /* the fault, filled in when the call returns */
+    int32_t code;
+    int32_t reserved;
+    uint64_t address;
+    uint64_t pc;
+} hcr_guard_frame;
+
+/*
+ * The guarded calls a thread is inside, innermost last, in memory of the guard's own: never on a stack, where module
+ * code that runs wild can reach it (a flipped stack offset in a mutated module once wrote 0 over an "armed" flag kept
+ * in its caller's frame, and the fault that followed ended the process).
+ */
+typedef struct hcr_guard_state {
+    volatile int32_t armed;    /* 1 while module code runs under this call */
+    int32_t probe;
+    int32_t signal;
     int32_t code;
     uint64_t address;
     uint64_t pc;
-    sigjmp_buf* jump;
-    struct hcr_guard_frame* outer;
-} hcr_guard_frame;
+    sigjmp_buf jump;
+} hcr_guard_state;
+
+#define GUARD_DEPTH 16
 
 static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
 
-static __thread hcr_guard_frame* current_frame __attribute__((tls_model("initial-exec")));
+static __thread hcr_guard_state* thread_states __attribute__((tls_model("initial-exec")));
+static __thread int32_t thread_depth __attribute__((tls_model("initial-exec")));
+static pthread_key_t states_key;
+static pthread_once_t states_once = PTHREAD_ONCE_INIT;
+
+static void make_states_key(void) { pthread_key_create(&states_key, free); }
+
+/* This thread's states, allocated on its first guarded call (never in the handler), freed when it ends. */
+static hcr_guard_state* states(void)
+{
+    if (thread_states == NULL) {
+        pthread_once(&states_once, make_states_key);
+        thread_states = calloc(GUARD_DEPTH, sizeof *thread_states);
+        if (thread_states != NULL) pthread_setspecific(states_key, thread_states);
+    }
+
+    return thread_states;
+}
 static struct sigaction previous[NSIG];
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int install_error;
@@ -157,15 +191,16 @@ static void chain(int signal_number, siginfo_t* info, void* context)
 
 static void on_fault(int signal_number, siginfo_t* info, void* context)
 {
-    hcr_guard_frame* frame = current_frame;
+    int32_t depth = thread_depth;
+    hcr_guard_state* state = depth > 0 && thread_states != NULL ? &thread_states[depth - 1] : NULL;
     uint64_t pc = (uint64_t)((ucontext_t*)context)->uc_mcontext.gregs[REG_RIP];
-    if (frame != NULL && frame->armed && info->si_code > 0 && (frame->probe || pc_is_native_code(pc))) {
-        frame->armed = 0;
-        frame->signal = signal_number;
-        frame->code = info->si_code;
-        frame->address = (uint64_t)(uintptr_t)info->si_addr;
-        frame->pc = pc;
-        siglongjmp(*frame->jump, 1);
+    if (state != NULL && state->armed && info->si_code > 0 && (state->probe || pc_is_native_code(pc))) {
+        state->armed = 0;
+        state->signal = signal_number;
+        state->code = info->si_code;
+        state->address = (uint64_t)(uintptr_t)info->si_addr;
+        state->pc = pc;
+        siglongjmp(state->jump, 1);
     }
 
     chain(signal_number, info, context);
@@ -208,35 +243,60 @@ EXPORT int hcr_guard_install(const char* runtime_directory)
    the signal that was contained (frame holds the details). */
 EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, void** result)
 {
-    sigjmp_buf jump;
+    hcr_guard_state* all = states();
+    int32_t depth = thread_depth;
+    if (all == NULL || depth >= GUARD_DEPTH) {
+        /* No memory for the state, or guarded calls nested deeper than anything the runtime makes: unguarded. */
+        void* value = ((void* (*)(void*, void*))fn)(a0, a1);
+        if (result != NULL) *result = value;
+        return 0;
+    }
+
+    hcr_guard_state* state = &all[depth];
     uint32_t mxcsr;
     uint16_t x87_control;
     __asm__ volatile ("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_control));
-    frame->armed = 0;
-    frame->signal = 0;
-    frame->code = 0;
-    frame->address = 0;
-    frame->pc = 0;
-    frame->jump = &jump;
-    frame->outer = current_frame;
-    if (sigsetjmp(jump, 1) != 0) {
+    state->armed = 0;
+    state->probe = frame->probe;
+    state->signal = 0;
+    state->code = 0;
+    state->address = 0;
+    state->pc = 0;
+    if (sigsetjmp(state->jump, 1) != 0) {
         __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control));
-        current_frame = frame->outer;
-        return frame->signal;
+        thread_depth = depth;
+        frame->signal = state->signal;
+        frame->code = state->code;
+        frame->address = state->address;
+        frame->pc = state->pc;
+        return state->signal;
     }
 
-    current_frame = frame;
-    frame->armed = 1;
+    thread_depth = depth + 1;
+    state->armed = 1;
     void* value = ((void* (*)(void*, void*))fn)(a0, a1);
     /* Code that runs wild may return with callee-saved registers, the direction flag or the floating-point control
        words changed (the fuzz found a module returning with another r14). Tell the compiler every callee-saved
        register is clobbered, so that it saves them all on entry, restores them on return and reloads what it needs
        from the stack; and put the flag and the control words back. */
     __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control) : "rbx", "rbp", "r12", "r13", "r14", "r15", "memory");
-    frame->armed = 0;
-    current_frame = frame->outer;
+    state->armed = 0;
+    thread_depth = depth;
+    frame->signal = 0;
     if (result != NULL) *result = value;
     return 0;
+}
+
+/* The runtime's C ABI entry points: armed 0 disarms the innermost guarded call of this thread while they run, 1 arms
+   it again. Returns whether it was armed (0 when the thread is inside none). */
+EXPORT int32_t hcr_guard_set_armed(int32_t armed)
+{
+    int32_t depth = thread_depth;
+    if (depth <= 0 || thread_states == NULL) return 0;
+    hcr_guard_state* state = &thread_states[depth - 1];
+    int32_t was = state->armed;
+    state->armed = armed;
+    return was;
 }
 
 /* Probes: an access to memory a module named (a string it passed, an output pointer), contained wherever it faults. */
