@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using HcrLab.Runtime;
 using NUnit.Framework;
+using static HcrLab.Tests.Runtime.CAbiEntryPoints;
 
 namespace HcrLab.Tests.Runtime;
 
@@ -15,21 +16,9 @@ namespace HcrLab.Tests.Runtime;
 [NonParallelizable]
 public sealed unsafe class CAbiNameTests
 {
-    private static readonly delegate* unmanaged<byte*, byte*, nint, nint> RegisterProc =
-        (delegate* unmanaged<byte*, byte*, nint, nint>)HcrRuntime.EntryPoint("hcrRegisterProc");
-
-    private static readonly delegate* unmanaged<byte*, byte*, nint> GetProc =
-        (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetProc");
-
-    private static readonly delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte> RegisterGlobal =
-        (delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte>)HcrRuntime.EntryPoint("hcrRegisterGlobal");
-
-    private static readonly delegate* unmanaged<byte*, byte*, nint> GetGlobal =
-        (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetGlobal");
-
     private static readonly nint Null = 0;
 
-    private readonly List<nint> _strings = [];
+    private readonly NativeStrings _names = new();
     private HcrRuntime _runtime = null!;
 
     [SetUp]
@@ -43,12 +32,7 @@ public sealed unsafe class CAbiNameTests
     public void DisposeRuntime()
     {
         _runtime.Dispose();
-        foreach (nint text in _strings)
-        {
-            NativeMemory.Free((void*)text);
-        }
-
-        _strings.Clear();
+        _names.Dispose();
     }
 
     [TestCase("größe")]
@@ -58,15 +42,15 @@ public sealed unsafe class CAbiNameTests
     public void NonAsciiNamesAreTheSameSymbolThroughBothFaces(string name)
     {
         _runtime.AddModule("módulo");
-        nint slot = RegisterProc(Bytes("módulo"), Bytes(name), NativeTargets.ReturnsTwo);
+        nint slot = RegisterProc(_names.Utf8("módulo"), _names.Utf8(name), NativeTargets.ReturnsTwo);
         Assert.That(slot, Is.Not.EqualTo(Null));
         Assert.That(_runtime.GetProc("módulo", name), Is.EqualTo(slot));
-        Assert.That(GetProc(Bytes("módulo"), Bytes(name)), Is.EqualTo(slot));
+        Assert.That(GetProc(_names.Utf8("módulo"), _names.Utf8(name)), Is.EqualTo(slot));
         Assert.That(_runtime.GetModule("módulo").Procs.Single().Name, Is.EqualTo(name));
 
         nint block;
-        Assert.That(RegisterGlobal(Bytes("módulo"), Bytes(name), 8, 0, &block), Is.EqualTo(1));
-        Assert.That((GetGlobal(Bytes("módulo"), Bytes(name)), _runtime.GetGlobal("módulo", name)), Is.EqualTo((block, block)));
+        Assert.That(RegisterGlobal(_names.Utf8("módulo"), _names.Utf8(name), 8, 0, &block), Is.EqualTo(1));
+        Assert.That((GetGlobal(_names.Utf8("módulo"), _names.Utf8(name)), _runtime.GetGlobal("módulo", name)), Is.EqualTo((block, block)));
     }
 
     [Test]
@@ -74,11 +58,11 @@ public sealed unsafe class CAbiNameTests
     {
         // 0xFF and 0xFE are never UTF-8: each decodes to U+FFFD, so both byte strings name the same symbol, as they did
         // when every name was decoded with Marshal.PtrToStringUTF8.
-        nint slot = RegisterProc(Bytes("m"), Raw([(byte)'p', 0xFF]), NativeTargets.ReturnsOne);
+        nint slot = RegisterProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFF]), NativeTargets.ReturnsOne);
         Assert.That(_runtime.GetProc("m", "p\uFFFD"), Is.EqualTo(slot));
-        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xFE])), Is.EqualTo(slot));
-        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xC3])), Is.EqualTo(slot), "a truncated sequence is one U+FFFD too");
-        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xC3, 0xA9])), Is.EqualTo(Null), "p + é is another name");
+        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFE])), Is.EqualTo(slot));
+        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xC3])), Is.EqualTo(slot), "a truncated sequence is one U+FFFD too");
+        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xC3, 0xA9])), Is.EqualTo(Null), "p + é is another name");
     }
 
     [TestCase(1)]
@@ -94,17 +78,17 @@ public sealed unsafe class CAbiNameTests
         for (char last = 'a'; last <= 'z'; last++)
         {
             string name = prefix + last;
-            slots[name] = RegisterProc(Bytes("m"), Bytes(name), NativeTargets.ReturnsOne);
+            slots[name] = RegisterProc(_names.Utf8("m"), _names.Utf8(name), NativeTargets.ReturnsOne);
         }
 
         Assert.That(slots.Values.Distinct().Count(), Is.EqualTo(26));
         foreach (var (name, slot) in slots)
         {
-            Assert.That(GetProc(Bytes("m"), Bytes(name)), Is.EqualTo(slot), name.Length.ToString());
+            Assert.That(GetProc(_names.Utf8("m"), _names.Utf8(name)), Is.EqualTo(slot), name.Length.ToString());
             Assert.That(_runtime.GetProc("m", name), Is.EqualTo(slot));
         }
 
-        Assert.That(GetProc(Bytes("m"), Bytes(prefix + "{")), Is.EqualTo(Null));
+        Assert.That(GetProc(_names.Utf8("m"), _names.Utf8(prefix + "{")), Is.EqualTo(Null));
         Assert.That(_runtime.GetModule("m").ProcCount, Is.EqualTo(26));
     }
 
@@ -113,16 +97,16 @@ public sealed unsafe class CAbiNameTests
     {
         string module = new('M', 300);
         _runtime.AddModule(module);
-        nint slot = RegisterProc(Bytes(module), Bytes("p"), NativeTargets.ReturnsTwo);
-        Assert.That((GetProc(Bytes(module), Bytes("p")), _runtime.GetProc(module, "p")), Is.EqualTo((slot, slot)));
-        Assert.That(GetProc(Bytes(module + "N"), Bytes("p")), Is.EqualTo(Null));
+        nint slot = RegisterProc(_names.Utf8(module), _names.Utf8("p"), NativeTargets.ReturnsTwo);
+        Assert.That((GetProc(_names.Utf8(module), _names.Utf8("p")), _runtime.GetProc(module, "p")), Is.EqualTo((slot, slot)));
+        Assert.That(GetProc(_names.Utf8(module + "N"), _names.Utf8("p")), Is.EqualTo(Null));
         Assert.That(_runtime.LastDiagnostic, Is.EqualTo($"hcrGetProc: unknown module '{module}N'"));
     }
 
     [Test]
     public void LookingUpAndReRegisteringAKnownNameAllocatesNothing()
     {
-        byte* module = Bytes("m"), proc = Bytes("proc_name"), global = Bytes("global_name");
+        byte* module = _names.Utf8("m"), proc = _names.Utf8("proc_name"), global = _names.Utf8("global_name");
         nint slot = RegisterProc(module, proc, NativeTargets.ReturnsOne);
         nint block;
         RegisterGlobal(module, global, 8, 0, &block);
@@ -147,10 +131,10 @@ public sealed unsafe class CAbiNameTests
         byte*[] names = new byte*[Names];
         for (int i = 0; i < Names; i++)
         {
-            names[i] = Bytes($"late_{i}");
+            names[i] = _names.Utf8($"late_{i}");
         }
 
-        byte* module = Bytes("m");
+        byte* module = _names.Utf8("m");
         var slots = new nint[Names];
         var wrong = new List<string>();
         using var registered = new ManualResetEventSlim();
@@ -212,16 +196,5 @@ public sealed unsafe class CAbiNameTests
         {
             throw new AssertionException("a known name answered another address");
         }
-    }
-
-    /// <summary>A NUL-terminated UTF-8 copy in native memory, freed after the test, as a C caller would pass it.</summary>
-    private byte* Bytes(string text) => Raw(Encoding.UTF8.GetBytes(text));
-
-    private byte* Raw(byte[] bytes)
-    {
-        byte* native = (byte*)NativeMemory.AllocZeroed((nuint)bytes.Length + 1);
-        bytes.CopyTo(new Span<byte>(native, bytes.Length));
-        _strings.Add((nint)native);
-        return native;
     }
 }

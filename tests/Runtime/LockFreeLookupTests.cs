@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using HcrLab.Runtime;
 using NUnit.Framework;
+using static HcrLab.Tests.Runtime.CAbiEntryPoints;
 
 namespace HcrLab.Tests.Runtime;
 
@@ -14,19 +15,7 @@ namespace HcrLab.Tests.Runtime;
 [NonParallelizable]
 public sealed unsafe class LockFreeLookupTests
 {
-    private static readonly delegate* unmanaged<byte*, byte*, nint, nint> RegisterProc =
-        (delegate* unmanaged<byte*, byte*, nint, nint>)HcrRuntime.EntryPoint("hcrRegisterProc");
-
-    private static readonly delegate* unmanaged<byte*, byte*, nint> GetProc =
-        (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetProc");
-
-    private static readonly delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte> RegisterGlobal =
-        (delegate* unmanaged<byte*, byte*, nuint, nint, nint*, byte>)HcrRuntime.EntryPoint("hcrRegisterGlobal");
-
-    private static readonly delegate* unmanaged<byte*, byte*, nint> GetGlobal =
-        (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetGlobal");
-
-    private readonly List<nint> _strings = [];
+    private readonly NativeStrings _names = new();
     private HcrRuntime? _runtime;
 
     [TearDown]
@@ -35,12 +24,7 @@ public sealed unsafe class LockFreeLookupTests
         _runtime?.Dispose();
         _runtime = null;
         SymbolKey.CollideEveryName = false;
-        foreach (nint text in _strings)
-        {
-            NativeMemory.Free((void*)text);
-        }
-
-        _strings.Clear();
+        _names.Dispose();
     }
 
     [Test]
@@ -49,9 +33,9 @@ public sealed unsafe class LockFreeLookupTests
         SymbolKey.CollideEveryName = collide;
         const int Known = 300, Late = 300;
         var runtime = Create(Known + Late + 16);
-        nint moduleName = (nint)Bytes("m");
-        nint[] names = [.. Enumerable.Range(0, Known + Late).Select(i => (nint)Bytes($"sym_{i}"))];
-        nint[] globals = [.. Enumerable.Range(0, Known + Late).Select(i => (nint)Bytes($"var_{i}"))];
+        nint moduleName = (nint)_names.Utf8("m");
+        nint[] names = [.. Enumerable.Range(0, Known + Late).Select(i => (nint)_names.Utf8($"sym_{i}"))];
+        nint[] globals = [.. Enumerable.Range(0, Known + Late).Select(i => (nint)_names.Utf8($"var_{i}"))];
         byte* module = (byte*)moduleName;
         var slots = new nint[Known + Late];
         var blocks = new nint[Known + Late];
@@ -129,8 +113,8 @@ public sealed unsafe class LockFreeLookupTests
         SymbolKey.CollideEveryName = collide;
         int count = collide ? 2_000 : 70_000; // every name in one probe run makes each lookup linear
         var runtime = Create(count + 16);
-        byte* module = Bytes("m");
-        nint[] names = [.. Enumerable.Range(0, count).Select(i => (nint)Bytes($"n{i}"))];
+        byte* module = _names.Utf8("m");
+        nint[] names = [.. Enumerable.Range(0, count).Select(i => (nint)_names.Utf8($"n{i}"))];
         var slots = new nint[count];
         for (int i = 0; i < count; i++)
         {
@@ -162,13 +146,13 @@ public sealed unsafe class LockFreeLookupTests
         SymbolKey.CollideEveryName = true;
         var runtime = Create(64);
         runtime.AddModule("n");
-        nint a = RegisterProc(Bytes("m"), Bytes("x"), NativeTargets.ReturnsOne);
-        nint b = RegisterProc(Bytes("n"), Bytes("x"), NativeTargets.ReturnsTwo);
-        nint c = RegisterProc(Bytes("m"), Bytes("y"), NativeTargets.ReturnsThree);
+        nint a = RegisterProc(_names.Utf8("m"), _names.Utf8("x"), NativeTargets.ReturnsOne);
+        nint b = RegisterProc(_names.Utf8("n"), _names.Utf8("x"), NativeTargets.ReturnsTwo);
+        nint c = RegisterProc(_names.Utf8("m"), _names.Utf8("y"), NativeTargets.ReturnsThree);
         Assert.That(new[] { a, b, c }.Distinct().Count(), Is.EqualTo(3));
-        Assert.That((GetProc(Bytes("m"), Bytes("x")), GetProc(Bytes("n"), Bytes("x")), GetProc(Bytes("m"), Bytes("y"))), Is.EqualTo((a, b, c)));
-        Assert.That(GetProc(Bytes("n"), Bytes("y")), Is.EqualTo((nint)0));
-        Assert.That(GetProc(Bytes("o"), Bytes("x")), Is.EqualTo((nint)0));
+        Assert.That((GetProc(_names.Utf8("m"), _names.Utf8("x")), GetProc(_names.Utf8("n"), _names.Utf8("x")), GetProc(_names.Utf8("m"), _names.Utf8("y"))), Is.EqualTo((a, b, c)));
+        Assert.That(GetProc(_names.Utf8("n"), _names.Utf8("y")), Is.EqualTo((nint)0));
+        Assert.That(GetProc(_names.Utf8("o"), _names.Utf8("x")), Is.EqualTo((nint)0));
     }
 
     [Test]
@@ -181,12 +165,12 @@ public sealed unsafe class LockFreeLookupTests
         var slots = names.ToDictionary(n => n, n => runtime.RegisterProc("m", n, NativeTargets.ReturnsOne));
         foreach (var (name, slot) in slots.Where(s => !s.Key.Contains('\0')))
         {
-            Assert.That(GetProc(Bytes("m"), Bytes(name)), Is.EqualTo(slot), name);
+            Assert.That(GetProc(_names.Utf8("m"), _names.Utf8(name)), Is.EqualTo(slot), name);
         }
 
         Assert.That(slots.Values.Distinct().Count(), Is.EqualTo(names.Length));
         Assert.That(runtime.GetProc("m", "ab\0c"), Is.Not.EqualTo(slots["ab"]));
-        Assert.That(GetProc(Bytes("m"), Bytes("qqqqqqqqqqqqq")), Is.EqualTo((nint)0));
+        Assert.That(GetProc(_names.Utf8("m"), _names.Utf8("qqqqqqqqqqqqq")), Is.EqualTo((nint)0));
     }
 
     [Test]
@@ -200,8 +184,8 @@ public sealed unsafe class LockFreeLookupTests
         Assert.That(runtime.GetProcSymbol("m", "p\uD800").Name, Is.EqualTo("p\uD800"));
 
         // The surrogate's own 3-byte form is not UTF-8: from C it decodes to U+FFFD (three times) and meets neither.
-        Assert.That(GetProc(Bytes("m"), Raw([(byte)'p', 0xED, 0xA0, 0x80])), Is.EqualTo((nint)0));
-        Assert.That(GetProc(Bytes("m"), Bytes("p\uFFFD")), Is.EqualTo(replaced));
+        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xED, 0xA0, 0x80])), Is.EqualTo((nint)0));
+        Assert.That(GetProc(_names.Utf8("m"), _names.Utf8("p\uFFFD")), Is.EqualTo(replaced));
     }
 
     [Test]
@@ -211,7 +195,7 @@ public sealed unsafe class LockFreeLookupTests
         runtime.AddModule("m\uDC00");
         nint slot = runtime.RegisterProc("m\uDC00", "p", NativeTargets.ReturnsOne);
         Assert.That(runtime.GetProc("m\uDC00", "p"), Is.EqualTo(slot));
-        Assert.That(GetProc(Raw([(byte)'m', 0xED, 0xB0, 0x80]), Bytes("p")), Is.EqualTo((nint)0));
+        Assert.That(GetProc(_names.Bytes([(byte)'m', 0xED, 0xB0, 0x80]), _names.Utf8("p")), Is.EqualTo((nint)0));
     }
 
     private HcrRuntime Create(int capacity)
@@ -219,19 +203,5 @@ public sealed unsafe class LockFreeLookupTests
         _runtime = HcrRuntime.Create(new HcrRuntimeOptions { JumpTableCapacity = capacity, ReportToStandardError = false });
         _runtime.AddModule("m");
         return _runtime;
-    }
-
-    private byte* Bytes(string text) => Raw(Encoding.UTF8.GetBytes(text));
-
-    private byte* Raw(byte[] bytes)
-    {
-        byte* native = (byte*)NativeMemory.AllocZeroed((nuint)bytes.Length + 1);
-        bytes.CopyTo(new Span<byte>(native, bytes.Length));
-        lock (_strings)
-        {
-            _strings.Add((nint)native);
-        }
-
-        return native;
     }
 }

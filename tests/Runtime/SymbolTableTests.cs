@@ -13,7 +13,7 @@ public sealed unsafe class SymbolTableTests
 {
     private static readonly nint Null = 0;
 
-    private readonly List<nint> _strings = [];
+    private readonly NativeStrings _names = new();
     private HcrRuntime _runtime = null!;
 
     [SetUp]
@@ -27,12 +27,7 @@ public sealed unsafe class SymbolTableTests
     public void DisposeRuntime()
     {
         _runtime.Dispose();
-        foreach (nint text in _strings)
-        {
-            NativeMemory.Free((void*)text);
-        }
-
-        _strings.Clear();
+        _names.Dispose();
     }
 
     [Test]
@@ -136,10 +131,10 @@ public sealed unsafe class SymbolTableTests
         Assert.That(HcrRuntime.EntryPointNames, Is.EquivalentTo(names));
         foreach (string name in names)
         {
-            Assert.That(getProcAddr(_runtime.Handle, Utf8(name)), Is.EqualTo(HcrRuntime.EntryPoint(name)).And.Not.EqualTo(Null), name);
+            Assert.That(getProcAddr(_runtime.Handle, _names.Utf8(name)), Is.EqualTo(HcrRuntime.EntryPoint(name)).And.Not.EqualTo(Null), name);
         }
 
-        Assert.That(getProcAddr(_runtime.Handle, Utf8("hcrNoSuchThing")), Is.EqualTo(Null));
+        Assert.That(getProcAddr(_runtime.Handle, _names.Utf8("hcrNoSuchThing")), Is.EqualTo(Null));
         Assert.That(_runtime.LastDiagnostic, Does.StartWith("getProcAddr: the runtime has no entry point named 'hcrNoSuchThing'"));
     }
 
@@ -152,16 +147,16 @@ public sealed unsafe class SymbolTableTests
         var getGlobal = (delegate* unmanaged<byte*, byte*, nint>)HcrRuntime.EntryPoint("hcrGetGlobal");
         var generation = (delegate* unmanaged<long>)HcrRuntime.EntryPoint("hcrGeneration");
 
-        nint slot = registerProc(Utf8("m"), Utf8("p"), NativeTargets.ReturnsTwo);
+        nint slot = registerProc(_names.Utf8("m"), _names.Utf8("p"), NativeTargets.ReturnsTwo);
         Assert.That(slot, Is.EqualTo(_runtime.GetProc("m", "p")));
-        Assert.That(getProc(Utf8("m"), Utf8("p")), Is.EqualTo(slot));
+        Assert.That(getProc(_names.Utf8("m"), _names.Utf8("p")), Is.EqualTo(slot));
         Assert.That(((delegate* unmanaged<int>)slot)(), Is.EqualTo(2));
 
         nint block;
-        Assert.That(registerGlobal(Utf8("m"), Utf8("g"), 8, 0, &block), Is.EqualTo(1));
+        Assert.That(registerGlobal(_names.Utf8("m"), _names.Utf8("g"), 8, 0, &block), Is.EqualTo(1));
         nint again;
-        Assert.That(registerGlobal(Utf8("m"), Utf8("g"), 8, 0, &again), Is.EqualTo(0));
-        Assert.That((again, getGlobal(Utf8("m"), Utf8("g"))), Is.EqualTo((block, block)));
+        Assert.That(registerGlobal(_names.Utf8("m"), _names.Utf8("g"), 8, 0, &again), Is.EqualTo(0));
+        Assert.That((again, getGlobal(_names.Utf8("m"), _names.Utf8("g"))), Is.EqualTo((block, block)));
         Assert.That(generation(), Is.Zero);
     }
 
@@ -175,15 +170,15 @@ public sealed unsafe class SymbolTableTests
         var diagnostics = new List<string>();
         _runtime.Diagnostic += (_, e) => diagnostics.Add(e.Message);
 
-        Assert.That(getProc(Utf8("nope"), Utf8("p")), Is.EqualTo(Null));
-        Assert.That(getProc(Utf8("m"), Utf8("missing")), Is.EqualTo(Null));
-        Assert.That(getGlobal(Utf8("m"), Utf8("missing")), Is.EqualTo(Null));
-        Assert.That(registerProc(Utf8("nope"), Utf8("p"), NativeTargets.ReturnsOne), Is.EqualTo(Null));
-        Assert.That(getProc(null, Utf8("p")), Is.EqualTo(Null));
+        Assert.That(getProc(_names.Utf8("nope"), _names.Utf8("p")), Is.EqualTo(Null));
+        Assert.That(getProc(_names.Utf8("m"), _names.Utf8("missing")), Is.EqualTo(Null));
+        Assert.That(getGlobal(_names.Utf8("m"), _names.Utf8("missing")), Is.EqualTo(Null));
+        Assert.That(registerProc(_names.Utf8("nope"), _names.Utf8("p"), NativeTargets.ReturnsOne), Is.EqualTo(Null));
+        Assert.That(getProc(null, _names.Utf8("p")), Is.EqualTo(Null));
 
         _runtime.RegisterGlobal("m", "g", 8);
         nint output = 1;
-        Assert.That(registerGlobal(Utf8("m"), Utf8("g"), 4, 0, &output), Is.EqualTo(0));
+        Assert.That(registerGlobal(_names.Utf8("m"), _names.Utf8("g"), 4, 0, &output), Is.EqualTo(0));
         Assert.That(output, Is.EqualTo(Null), "a refused registration hands out no block");
 
         Assert.That(diagnostics, Is.EqualTo(new[]
@@ -214,14 +209,4 @@ public sealed unsafe class SymbolTableTests
 
     [UnmanagedCallersOnly]
     private static void CountMarker() => MarkerCalls++;
-
-    /// <summary>A NUL-terminated UTF-8 copy in native memory, freed after the test, as a C caller would pass it.</summary>
-    private byte* Utf8(string text)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(text + "\0");
-        byte* native = (byte*)NativeMemory.Alloc((nuint)bytes.Length);
-        bytes.CopyTo(new Span<byte>(native, bytes.Length));
-        _strings.Add((nint)native);
-        return native;
-    }
 }
