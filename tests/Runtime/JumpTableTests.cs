@@ -87,7 +87,7 @@ public sealed unsafe class JumpTableTests
         using var table = new JumpTable(capacity: 16);
         var slot = table.Allocate(NativeTargets.ReturnsOne);
         using var far = FarFunction.ReturningSeven(slot.Address);
-        var (near, farCalls, others) = CallWhileRepointing(table, slot, NativeTargets.ReturnsOne, far.Address);
+        var (near, farCalls, others) = CallWhileRepointing(table, slot, (NativeTargets.ReturnsOne, 1), (far.Address, 7));
         Assert.That(others, Is.EqualTo(0));
         Assert.That(near + farCalls, Is.GreaterThan(0));
     }
@@ -98,32 +98,7 @@ public sealed unsafe class JumpTableTests
     {
         using var table = new JumpTable(capacity: 16, form: form);
         var slot = table.Allocate(NativeTargets.ReturnsOne);
-        using var stop = new ManualResetEventSlim();
-        long ones = 0, twos = 0, others = 0;
-        var caller = new Thread(() =>
-        {
-            var call = (delegate* unmanaged<int>)slot.Address;
-            while (!stop.IsSet)
-            {
-                for (int i = 0; i < 1000; i++)
-                {
-                    switch (call())
-                    {
-                        case 1: ones++; break;
-                        case 2: twos++; break;
-                        default: others++; break;
-                    }
-                }
-            }
-        });
-        caller.Start();
-        for (int i = 0; i < 200_000; i++)
-        {
-            table.Repoint(slot, (i & 1) == 0 ? NativeTargets.ReturnsTwo : NativeTargets.ReturnsOne);
-        }
-
-        stop.Set();
-        caller.Join();
+        var (ones, twos, others) = CallWhileRepointing(table, slot, (NativeTargets.ReturnsOne, 1), (NativeTargets.ReturnsTwo, 2));
         Assert.That(others, Is.EqualTo(0));
         Assert.That(ones + twos, Is.GreaterThan(0));
     }
@@ -231,11 +206,14 @@ public sealed unsafe class JumpTableTests
         return Convert.ToHexString(bytes);
     }
 
-    /// <summary>Calls the slot on another thread while this one re-points it between two targets 200,000 times; counts results 1 (or 2), 7 and any other.</summary>
-    private static (long First, long Second, long Others) CallWhileRepointing(JumpTable table, JumpSlot slot, nint first, nint second)
+    /// <summary>
+    /// Calls the slot on another thread while this one re-points it between two targets 200,000 times; counts the calls
+    /// that answered the first target's answer, the second's, and anything else.
+    /// </summary>
+    private static (long First, long Second, long Others) CallWhileRepointing(JumpTable table, JumpSlot slot, (nint Target, int Answer) first, (nint Target, int Answer) second)
     {
         using var stop = new ManualResetEventSlim();
-        long ones = 0, sevens = 0, others = 0;
+        long firsts = 0, seconds = 0, others = 0;
         var caller = new Thread(() =>
         {
             var call = (delegate* unmanaged<int>)slot.Address;
@@ -243,11 +221,18 @@ public sealed unsafe class JumpTableTests
             {
                 for (int i = 0; i < 1000; i++)
                 {
-                    switch (call())
+                    int answer = call();
+                    if (answer == first.Answer)
                     {
-                        case 1: ones++; break;
-                        case 7: sevens++; break;
-                        default: others++; break;
+                        firsts++;
+                    }
+                    else if (answer == second.Answer)
+                    {
+                        seconds++;
+                    }
+                    else
+                    {
+                        others++;
                     }
                 }
             }
@@ -255,12 +240,12 @@ public sealed unsafe class JumpTableTests
         caller.Start();
         for (int i = 0; i < 200_000; i++)
         {
-            table.Repoint(slot, (i & 1) == 0 ? second : first);
+            table.Repoint(slot, (i & 1) == 0 ? second.Target : first.Target);
         }
 
         stop.Set();
         caller.Join();
-        return (ones, sevens, others);
+        return (firsts, seconds, others);
     }
 
     private static string LittleEndianHex(nint value)
