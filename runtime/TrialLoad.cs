@@ -15,12 +15,8 @@ internal static class TrialLoad
     /// <summary>How long a trial may take before the library is refused as one whose constructors or destructors do not return.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private static readonly Lazy<string> Program = new(() =>
-    {
-        FaultGuard.EnsureInstalled();
-        string directory = FaultGuard.NativeDirectory() ?? AppContext.BaseDirectory;
-        return System.IO.Path.Combine(directory, "hcrtrial");
-    });
+    private static readonly Lazy<string> Program =
+        new(() => System.IO.Path.Combine(FaultGuard.NativeDirectory() ?? AppContext.BaseDirectory, "hcrtrial"));
 
     /// <summary>Null when the trial passed (or left the judgement to the host's dlopen), else why the library is refused.</summary>
     /// <exception cref="InvalidOperationException">hcrtrial is missing or cannot be started.</exception>
