@@ -45,9 +45,6 @@ internal sealed unsafe class ModuleChangeWatch : IDisposable
         return descriptor < 0 ? null : new ModuleChangeWatch(descriptor);
     }
 
-    /// <summary>Reports read so far (for diagnostics and tests).</summary>
-    public long Reports { get; private set; }
-
     /// <summary>
     /// Watches the directory of <paramref name="path"/> for <paramref name="module"/>; call it before the file is examined
     /// or copied. False when the file cannot be watched: it is then a suspect at every check.
@@ -144,7 +141,7 @@ internal sealed unsafe class ModuleChangeWatch : IDisposable
     }
 
     /// <summary>Marks the modules named by a buffer of <c>inotify_event</c> records (what <c>read</c> returns).</summary>
-    internal void Absorb(ReadOnlySpan<byte> events)
+    private void Absorb(ReadOnlySpan<byte> events)
     {
         while (events.Length >= EventHeaderSize)
         {
@@ -153,7 +150,6 @@ internal sealed unsafe class ModuleChangeWatch : IDisposable
             int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(events[12..]);
             var name = events.Slice(EventHeaderSize, Math.Min(length, events.Length - EventHeaderSize));
             events = events[Math.Min(events.Length, EventHeaderSize + length)..];
-            Reports++;
 
             if ((mask & InQueueOverflow) != 0)
             {
