@@ -16,6 +16,9 @@ internal static unsafe partial class FaultGuard
 
     private static bool s_installed;
 
+    /// <summary>Stack-realigning shims handed out so far (<see cref="Realigned"/>).</summary>
+    private static int s_shimsUsed;
+
     /// <summary>
     /// Guarded calls running now, on any thread. Outside starts and reloads it is 0, and the C ABI entry points look no
     /// further (a plain static read): a thread inside a guarded call counted itself before it called module code, so it
@@ -195,21 +198,16 @@ internal static unsafe partial class FaultGuard
     private static partial int GuardStorePointer(nint* where, nint value);
 
     /// <summary>
-    /// The same functions, each behind a shim (<c>hcr_guard_realigned</c>) that realigns the stack before it calls the
-    /// function: .NET's entry stubs rely on the 16-byte alignment the SysV ABI promises, and a module that broke it
-    /// would end the process there. Each function must take at most six integer or pointer arguments.
+    /// <paramref name="function"/> behind a shim of its own (<c>hcr_guard_realigned</c>) that realigns the stack before
+    /// it calls the function: .NET's entry stubs rely on the 16-byte alignment the SysV ABI promises, and a module that
+    /// broke it would end the process there. The function must take at most six integer or pointer arguments.
     /// </summary>
-    /// <exception cref="InvalidOperationException">More functions than the C half has shims.</exception>
-    public static Dictionary<string, nint> Realigned(Dictionary<string, nint> functions)
+    /// <exception cref="InvalidOperationException">The C half has no shim left.</exception>
+    public static nint Realigned(nint function)
     {
-        var shimmed = new Dictionary<string, nint>(functions.Comparer);
-        foreach (var (name, function) in functions)
-        {
-            nint shim = Realign(shimmed.Count, function);
-            shimmed.Add(name, shim != 0 ? shim : throw new InvalidOperationException($"libhcrguard has no stack-realigning shim left for {name} (number {shimmed.Count})"));
-        }
-
-        return shimmed;
+        int index = Interlocked.Increment(ref s_shimsUsed) - 1;
+        nint shim = Realign(index, function);
+        return shim != 0 ? shim : throw new InvalidOperationException($"libhcrguard has no stack-realigning shim left (number {index} was asked for)");
     }
 
     [LibraryImport(Library, EntryPoint = "hcr_guard_realigned")]

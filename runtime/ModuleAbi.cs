@@ -33,11 +33,11 @@ namespace HcrLab.Runtime;
 internal static unsafe class ModuleAbi
 {
     /// <summary>
-    /// The entry points as modules get them: each behind a stack-realigning shim of the fault guard's C half
-    /// (<see cref="FaultGuard.Realigned"/>), so that module code calling with a misaligned stack does not end the process
-    /// inside .NET's entry stub.
+    /// The entry points as modules get them (and the getter too): each behind a stack-realigning shim of the fault
+    /// guard's C half (<see cref="FaultGuard.Realigned"/>), so that module code calling with a misaligned stack does
+    /// not end the process inside .NET's entry stub.
     /// </summary>
-    private static readonly Dictionary<string, nint> EntryPoints = FaultGuard.Realigned(new Dictionary<string, nint>(StringComparer.Ordinal)
+    private static readonly Dictionary<string, nint> EntryPoints = new Dictionary<string, nint>(StringComparer.Ordinal)
     {
         ["hcrRegisterProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint, nint>)&RegisterProcEntry,
         ["hcrGetProc"] = (nint)(delegate* unmanaged<byte*, byte*, nint>)&GetProcEntry,
@@ -52,18 +52,14 @@ internal static unsafe class ModuleAbi
         ["hcrMarkGlobals"] = (nint)(delegate* unmanaged<void>)&MarkGlobalsEntry,
         ["hcrInit"] = (nint)(delegate* unmanaged<byte**, byte*, byte*, nint, nint, nint, void>)&InitEntry,
         ["hcrFailInit"] = (nint)(delegate* unmanaged<byte*, void>)&FailInitEntry,
-        [GetProcAddressName] = (nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddressEntry,
-    });
-
-    /// <summary>The key of the getter among the shimmed entry points: not a name a module can look up (it has a space).</summary>
-    private const string GetProcAddressName = "getProcAddr ";
+    }.ToDictionary(entry => entry.Key, entry => FaultGuard.Realigned(entry.Value), StringComparer.Ordinal);
 
     /// <summary><c>void* getProcAddr(void* handle, const char* name)</c>, as passed to <c>HcrInit000</c>.</summary>
-    public static nint ProcAddressGetter { get; } = EntryPoints[GetProcAddressName];
+    public static nint ProcAddressGetter { get; } = FaultGuard.Realigned((nint)(delegate* unmanaged<nint, byte*, nint>)&GetProcAddressEntry);
 
-    public static IReadOnlyCollection<string> Names { get; } = [.. EntryPoints.Keys.Where(name => name != GetProcAddressName)];
+    public static IReadOnlyCollection<string> Names => EntryPoints.Keys;
 
-    public static nint Lookup(string name) => name == GetProcAddressName ? 0 : EntryPoints.GetValueOrDefault(name);
+    public static nint Lookup(string name) => EntryPoints.GetValueOrDefault(name);
 
     internal static nint GetProcAddress(nint handle, byte* name)
     {
