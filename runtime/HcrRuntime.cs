@@ -399,7 +399,11 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <see cref="GetProcSymbol(in SymbolKey, in SymbolKey)"/> (unknown, a name that needs canonicalising, or a writer was
     /// at work). Both names are the caller's bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>).
     /// </summary>
-    internal nint FindProcAddress(byte* module, byte* name)
+    internal nint FindProcAddress(byte* module, byte* name) => FindAddress(module, name, procs: true);
+
+    /// <summary>The lock-free lookup of either kind of symbol; <paramref name="procs"/> is a constant at each call site.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private nint FindAddress(byte* module, byte* name, bool procs)
     {
         long version = Volatile.Read(ref _version);
         if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
@@ -407,7 +411,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             return 0;
         }
 
-        nint address = descriptor.ProcTable.FindAddress(SymbolKey.Raw(name));
+        var key = SymbolKey.Raw(name);
+        nint address = procs ? descriptor.ProcTable.FindAddress(key) : descriptor.GlobalTable.FindAddress(key);
 
         // The loads above are ordered before this one (x64 keeps loads in order; the volatile reads keep the JIT from
         // moving them), so an unchanged even counter means no writer touched the tables while they were read.
@@ -590,17 +595,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     }
 
     /// <summary>The C ABI's lookup of a global without the lock, as <see cref="FindProcAddress"/>.</summary>
-    internal nint FindGlobalAddress(byte* module, byte* name)
-    {
-        long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
-        {
-            return 0;
-        }
-
-        nint address = descriptor.GlobalTable.FindAddress(SymbolKey.Raw(name));
-        return Volatile.Read(ref _version) == version ? address : 0;
-    }
+    internal nint FindGlobalAddress(byte* module, byte* name) => FindAddress(module, name, procs: false);
 
     /// <summary>Calls every global's GC marker (what <c>hcrMarkGlobals</c> does).</summary>
     public void MarkGlobals()
