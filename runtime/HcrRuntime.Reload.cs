@@ -254,6 +254,11 @@ public sealed unsafe partial class HcrRuntime
         {
             Discover(_root.Imports, transaction, changed);
             RebuildHashIndex();
+            if (Options.Trial == ModuleTrial.Start && transaction.Loaded.Count > 0)
+            {
+                Try(transaction, reload: changed is not null);
+            }
+
             Initialise(transaction);
             Commit(transaction);
             return transaction;
@@ -268,6 +273,28 @@ public sealed unsafe partial class HcrRuntime
             _transaction = null;
             _currentModule = _root.Name;
             RebuildHashIndex();
+        }
+    }
+
+    /// <summary>
+    /// The trial start: the passes about to run here run first in a child process, over the copies this process loaded
+    /// (<see cref="TrialStart"/>); a trial the modules' code ended refuses the whole start or reload.
+    /// </summary>
+    private void Try(Transaction transaction, bool reload)
+    {
+        var hosts = _modules.Values.Where(m => !m.IsLoaded).ToList();
+        var plan = new TrialPlan(
+            _generation,
+            Options.MaxGlobalSize,
+            reload,
+            _start.SystemModule,
+            [.. transaction.Order.Select(m => (m.Name, m.Library!.CopyPath, transaction.Loaded.Contains(m)))],
+            [.. hosts.SelectMany(m => m.ProcTable.Values.Select(p => (m.Name, p.Key)))],
+            [.. hosts.SelectMany(m => m.GlobalTable.Values.Select(g => (m.Name, g.Key, g.Size)))]);
+        if (TrialStart.Problem(plan) is { } problem)
+        {
+            _modules.TryGetValue(problem.Module, out var module);
+            throw new ModuleLoadException(problem.Module, module?.Path, ModuleLoadStage.Trial, problem.Cause);
         }
     }
 
@@ -313,7 +340,7 @@ public sealed unsafe partial class HcrRuntime
         _changes?.Watch(name, path);
         string copy = System.IO.Path.Combine(_copyDirectory,
             $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
-        var library = ModuleLibrary.Load(name, path, copy, Options.ContainFaults, Options.TrialLoad, read?.Path == path ? read : null);
+        var library = ModuleLibrary.Load(name, path, copy, Options.ContainFaults, Options.Trial != ModuleTrial.None, read?.Path == path ? read : null);
 
         if (!_modules.TryGetValue(name, out var module))
         {

@@ -60,12 +60,14 @@ public sealed record HcrRuntimeOptions
     public bool ContainFaults { get; init; } = true;
 
     /// <summary>
-    /// When true, every module copy is first loaded and unloaded in a child process (<c>hcrtrial</c>) before it is loaded
-    /// into this one: a library whose constructors or destructors fault, or that makes glibc's loader give up, is then a
-    /// refused load (<see cref="ModuleLoadStage.Load"/>) instead of the end of the host, where the fault guard cannot
-    /// reach (inside <c>dlopen</c> and <c>dlclose</c>). Off by default: it costs a process start per load.
+    /// How much is first tried in a child process (<c>hcrtrial</c>) before it runs in this one (<see cref="ModuleTrial"/>):
+    /// nothing (the default), each copy's load and unload (<see cref="ModuleTrial.Load"/>: constructors and destructors,
+    /// which run inside <c>dlopen</c> and <c>dlclose</c> where the fault guard cannot reach), or that and the whole start
+    /// or reload (<see cref="ModuleTrial.Start"/>: init code, after handlers and destructors after init, against stand-ins
+    /// for the host's procs and globals). Code that ends the child is a refused load instead of the end of the host.
+    /// Costs a process start per loaded copy, and one more per start or reload.
     /// </summary>
-    public bool TrialLoad { get; init; }
+    public ModuleTrial Trial { get; init; }
 
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;

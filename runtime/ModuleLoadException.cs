@@ -23,6 +23,13 @@ public enum ModuleLoadStage
 
     /// <summary>A before-reload handler of the module faulted (<see cref="ModuleLoadException.Fault"/>): the reload did not begin.</summary>
     Handler,
+
+    /// <summary>
+    /// The trial start (<see cref="ModuleTrial.Start"/>) ran the start or reload in a child process first, and the
+    /// modules' code ended that process (a signal, an exit, a hang, a misaligned call into a host proc): none of their
+    /// init code ran in the host.
+    /// </summary>
+    Trial,
 }
 
 /// <summary>
@@ -61,6 +68,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
         ModuleLoadStage.Metadata => "cannot read its imports or signature hash",
         ModuleLoadStage.Init => "initialisation failed",
         ModuleLoadStage.Handler => "a before-reload handler failed",
+        ModuleLoadStage.Trial => "refused before it ran here",
         _ => stage.ToString(),
     };
 }

@@ -1,32 +1,468 @@
 /*
- * hcrtrial: loads one library in a process of its own, then unloads it, so that a library whose constructors or
- * destructors fault, or that makes the dynamic loader give up, ends this process and not the host's
- * (HcrRuntimeOptions.TrialLoad, runtime/TrialLoad.cs). Built by HcrLab.Runtime.csproj next to libhcrguard.
+ * hcrtrial: runs module code in a process of its own before the host does (HcrRuntimeOptions.Trial,
+ * runtime/TrialLoad.cs and runtime/TrialStart.cs), so that code that would end the host's process ends this one, and
+ * the host refuses the module instead. Built by HcrLab.Runtime.csproj next to libhcrguard.
  *
- * Usage: hcrtrial LIBRARY
- * Exit 0: loaded and unloaded. Exit 2: dlopen refused it (its dlerror on stderr), which the host's own dlopen will
- * report if it refuses it too. Exit 64: usage. Anything else (a signal, the loader's exit 127) is the library's doing.
+ * hcrtrial LIBRARY   The trial load: loads one library, then unloads it (its ELF constructors and destructors run).
+ * hcrtrial --start   The trial start: reads a plan on standard input, loads every module it names in the order given,
+ *                    runs the start's passes (HcrInit000 and HcrCreateTypeInfos of each, the system module's DatInit000
+ *                    and Init000, DatInit000 of the others, Init000 of the others; for a reload, the after handlers),
+ *                    then unloads them in reverse order. The C ABI the modules call here is a stand-in: procs and
+ *                    globals in tables of this process, the host's procs as stubs that answer 0 (and end the trial
+ *                    when called with a misaligned stack), the host's globals as zeroed blocks of their sizes.
+ *
+ * The plan: NUL-terminated fields, records one after the other:
+ *   "generation" N | "max-global" N | "reload" | "system" NAME | "host-proc" MODULE NAME
+ *   | "host-global" MODULE NAME SIZE | "module" NAME PATH NEW(0|1)
+ * Before each step it writes "hcrtrial: at MODULE STEP" to standard output (unbuffered), so the host can say where a
+ * trial that died was.
+ *
+ * Exit 0: everything ran and unloaded. Exit 2: dlopen refused a library (its dlerror on stderr), which the host's own
+ * dlopen will report if it refuses it too. Exit 3: the modules' code refused itself (hcrFailInit, a call the runtime
+ * would refuse), which the host's own start will report. Exit 4: module code called a host proc with a misaligned
+ * stack. Exit 64: usage or a bad plan. Anything else (a signal, the loader's exit 127) is the modules' doing. Each of
+ * these exits first writes "hcrtrial: verdict WORD" (passed, left-to-host, refused-itself, misaligned-host-call) as
+ * the last line on standard output: module code that calls exit() itself writes none, and the host refuses it.
  */
+#define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(int argc, char** argv)
+enum { EXIT_LEFT_TO_HOST = 2, EXIT_REFUSED_ITSELF = 3, EXIT_MISALIGNED = 4, EXIT_USAGE = 64 };
+
+/* ---- output that survives a crash: straight to the file descriptor ------------------------------------------- */
+
+static void say(int fd, const char* a, const char* b, const char* c)
 {
-    if (argc != 2) {
-        fputs("usage: hcrtrial LIBRARY\n", stderr);
-        return 64;
+    const char* parts[] = { "hcrtrial: ", a, b, c, "\n" };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t left = parts[i] == NULL ? 0 : strlen(parts[i]);
+        const char* at = parts[i];
+        while (left > 0) {
+            ssize_t wrote = write(fd, at, left);
+            if (wrote <= 0) return;
+            at += wrote;
+            left -= (size_t)wrote;
+        }
+    }
+}
+
+/* The last line before one of this program's own exits. */
+static void verdict(const char* word)
+{
+    fflush(NULL); /* what module code printed comes before it */
+    say(STDOUT_FILENO, "verdict ", word, NULL);
+}
+
+static void at(const char* module, const char* step)
+{
+    say(STDOUT_FILENO, "at ", module, step);
+}
+
+static __attribute__((noreturn)) void refused(const char* what, const char* detail)
+{
+    say(STDERR_FILENO, "refused: ", what, detail);
+    verdict("refused-itself");
+    _exit(EXIT_REFUSED_ITSELF);
+}
+
+/* ---- symbols: (module, name) -> address, in one open-addressing table per kind -------------------------------- */
+
+typedef struct entry {
+    char* key; /* module, NUL, name, NUL */
+    size_t key_length;
+    void* address;
+    size_t size;
+} entry;
+
+typedef struct table {
+    entry* entries;
+    size_t capacity;
+    size_t count;
+} table;
+
+static table procs, globals;
+
+static uint64_t hash(const char* key, size_t length)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < length; i++) h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    return h;
+}
+
+static entry* slot(table* t, const char* key, size_t length)
+{
+    size_t i = hash(key, length) & (t->capacity - 1);
+    while (t->entries[i].key != NULL
+           && !(t->entries[i].key_length == length && memcmp(t->entries[i].key, key, length) == 0))
+        i = (i + 1) & (t->capacity - 1);
+    return &t->entries[i];
+}
+
+static void grow(table* t)
+{
+    table bigger = { calloc(t->capacity == 0 ? 64 : 2 * t->capacity, sizeof(entry)), t->capacity == 0 ? 64 : 2 * t->capacity, t->count };
+    if (bigger.entries == NULL) {
+        say(STDERR_FILENO, "out of memory", NULL, NULL);
+        _exit(EXIT_USAGE);
+    }
+    for (size_t i = 0; i < t->capacity; i++)
+        if (t->entries[i].key != NULL) *slot(&bigger, t->entries[i].key, t->entries[i].key_length) = t->entries[i];
+    free(t->entries);
+    *t = bigger;
+}
+
+/* The entry of (module, name), added empty when add is set; NULL when absent. The strings are read here, so a wild
+   pointer from module code faults in this process, which is what the trial is for. */
+static entry* find(table* t, const char* module, const char* name, bool add)
+{
+    size_t m = strlen(module), n = strlen(name);
+    char* key = malloc(m + n + 2);
+    if (key == NULL) _exit(EXIT_USAGE);
+    memcpy(key, module, m + 1);
+    memcpy(key + m + 1, name, n + 1);
+    if (t->capacity == 0 || 2 * (t->count + 1) > t->capacity) grow(t);
+    entry* e = slot(t, key, m + n + 2);
+    if (e->key != NULL || !add) {
+        free(key);
+        return e->key != NULL ? e : NULL;
+    }
+    e->key = key;
+    e->key_length = m + n + 2;
+    t->count++;
+    return e;
+}
+
+/* ---- the host's procs: a stub that answers 0, and checks the stack alignment a call must keep --------------- */
+
+/* Called by the stub, on a realigned stack, when a call reached it with the stack 8 bytes off. */
+static __attribute__((noreturn, used)) void misaligned_host_call(void)
+{
+    say(STDERR_FILENO, "module code called a host proc with a misaligned stack (the SysV ABI's 16-byte alignment at the call)", NULL, NULL);
+    verdict("misaligned-host-call");
+    _exit(EXIT_MISALIGNED);
+}
+
+/* At entry a correct call leaves rsp = 16n + 8 (the return address on an aligned stack). */
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".type host_proc_stub, @function\n"
+    "host_proc_stub:\n"
+    "    mov %rsp, %rax\n"
+    "    and $15, %eax\n"
+    "    cmp $8, %eax\n"
+    "    jne 1f\n"
+    "    xor %eax, %eax\n"
+    "    xor %edx, %edx\n"
+    "    ret\n"
+    "1:  and $-16, %rsp\n"
+    "    call misaligned_host_call\n"
+    ".size host_proc_stub, .-host_proc_stub\n");
+void host_proc_stub(void);
+
+/* ---- the modules ------------------------------------------------------------------------------------------------ */
+
+typedef struct module {
+    const char* name;
+    const char* path;
+    bool is_new;
+    void* handle;
+    void (*hcr_init)(void*, void*);
+    void (*create_type_infos)(void);
+    void (*dat_init)(void);
+    void (*init)(void);
+} module;
+
+typedef struct handler {
+    void (*fn)(void*);
+    void* environment;
+    bool is_before;
+    const char* module;
+} handler;
+
+static module* modules;
+static size_t module_count;
+static handler* handlers;
+static size_t handler_count, handler_capacity;
+static const char* current_module = "";
+static const char* system_name = "";
+static bool reload;
+static int64_t generation;
+static uint64_t max_global = UINT64_MAX;
+
+/* ---- the stand-in C ABI ----------------------------------------------------------------------------------------- */
+
+static void* register_proc(const char* module_name, const char* name, void* fn)
+{
+    if (module_name == NULL || name == NULL) refused("hcrRegisterProc: a NULL name", NULL);
+    if (fn == NULL) refused("hcrRegisterProc: a NULL function for ", name);
+    find(&procs, module_name, name, true)->address = fn;
+    return fn;
+}
+
+static void* get_proc(const char* module_name, const char* name)
+{
+    if (module_name == NULL || name == NULL) return NULL;
+    entry* e = find(&procs, module_name, name, false);
+    return e == NULL ? NULL : e->address;
+}
+
+static bool register_global(const char* module_name, const char* name, size_t size, void (*marker)(void), void** out)
+{
+    (void)marker;
+    if (module_name == NULL || name == NULL) refused("hcrRegisterGlobal: a NULL name", NULL);
+    if (out == NULL) refused("hcrRegisterGlobal: a NULL output pointer for ", name);
+    entry* e = find(&globals, module_name, name, false);
+    if (e != NULL) {
+        if (e->size != size) refused("hcrRegisterGlobal: another size for ", name);
+        *out = e->address;
+        return false;
+    }
+    if (size > max_global) refused("hcrRegisterGlobal: a size above the limit for ", name);
+    void* block = calloc(1, size == 0 ? 16 : size);
+    if (block == NULL) refused("hcrRegisterGlobal: no memory for ", name);
+    e = find(&globals, module_name, name, true);
+    e->address = block;
+    e->size = size;
+    *out = block;
+    return true;
+}
+
+static void* get_global(const char* module_name, const char* name)
+{
+    if (module_name == NULL || name == NULL) return NULL;
+    entry* e = find(&globals, module_name, name, false);
+    return e == NULL ? NULL : e->address;
+}
+
+/* The runtime's form takes the function only; Nim's passes a closure (function, environment): both fit here. */
+static void add_event_handler(bool is_before, void (*fn)(void*), void* environment)
+{
+    if (fn == NULL) refused("hcrAddEventHandler: a NULL handler", NULL);
+    if (handler_count == handler_capacity) {
+        handler_capacity = handler_capacity == 0 ? 16 : 2 * handler_capacity;
+        handlers = realloc(handlers, handler_capacity * sizeof *handlers);
+        if (handlers == NULL) _exit(EXIT_USAGE);
+    }
+    handlers[handler_count++] = (handler){ fn, environment, is_before, current_module };
+}
+
+static bool has_module_changed(const char* module_or_hash)
+{
+    for (size_t i = 0; module_or_hash != NULL && i < module_count; i++)
+        if (strcmp(modules[i].name, module_or_hash) == 0) return modules[i].is_new;
+    return false;
+}
+
+static void fail_init(const char* message) { refused("hcrFailInit: ", message == NULL ? "(NULL)" : message); }
+static int64_t current_generation(void) { return generation; }
+static bool reload_needed(void) { return false; }
+static void nothing(void) { }
+static void add_module(const char* name) { (void)name; }
+
+static const struct { const char* name; void* address; } abi[] = {
+    { "hcrRegisterProc", (void*)register_proc },
+    { "hcrGetProc", (void*)get_proc },
+    { "hcrRegisterGlobal", (void*)register_global },
+    { "hcrGetGlobal", (void*)get_global },
+    { "hcrAddEventHandler", (void*)add_event_handler },
+    { "hcrAddModule", (void*)add_module },
+    { "hcrGeneration", (void*)current_generation },
+    { "hcrHasModuleChanged", (void*)has_module_changed },
+    { "hcrReloadNeeded", (void*)reload_needed },
+    { "hcrPerformCodeReload", (void*)nothing },
+    { "hcrMarkGlobals", (void*)nothing },
+    { "hcrInit", (void*)nothing },
+    { "hcrFailInit", (void*)fail_init },
+};
+
+static void* get_proc_address(void* handle, const char* name)
+{
+    (void)handle;
+    for (size_t i = 0; name != NULL && i < sizeof abi / sizeof abi[0]; i++)
+        if (strcmp(abi[i].name, name) == 0) return abi[i].address;
+    return NULL;
+}
+
+/* ---- the plan --------------------------------------------------------------------------------------------------- */
+
+static char* plan;
+static size_t plan_length, plan_at;
+
+static const char* field(void)
+{
+    if (plan_at >= plan_length) {
+        say(STDERR_FILENO, "the plan ends inside a record", NULL, NULL);
+        _exit(EXIT_USAGE);
+    }
+    const char* value = plan + plan_at;
+    plan_at += strlen(value) + 1;
+    return value;
+}
+
+static void read_plan(void)
+{
+    size_t capacity = 1 << 16;
+    plan = malloc(capacity + 1);
+    for (ssize_t got; plan != NULL && (got = read(STDIN_FILENO, plan + plan_length, capacity - plan_length)) > 0;) {
+        plan_length += (size_t)got;
+        if (plan_length == capacity) plan = realloc(plan, (capacity *= 2) + 1);
+    }
+    if (plan == NULL) _exit(EXIT_USAGE);
+    plan[plan_length] = 0; /* a last field without its NUL still ends */
+
+    size_t capacity_modules = 0;
+    while (plan_at < plan_length) {
+        const char* kind = field();
+        if (strcmp(kind, "generation") == 0) {
+            generation = strtoll(field(), NULL, 10);
+        } else if (strcmp(kind, "max-global") == 0) {
+            max_global = strtoull(field(), NULL, 10);
+        } else if (strcmp(kind, "reload") == 0) {
+            reload = true;
+        } else if (strcmp(kind, "system") == 0) {
+            system_name = field();
+        } else if (strcmp(kind, "host-proc") == 0) {
+            const char* m = field();
+            find(&procs, m, field(), true)->address = (void*)host_proc_stub;
+        } else if (strcmp(kind, "host-global") == 0) {
+            const char* m = field();
+            const char* n = field();
+            uint64_t size = strtoull(field(), NULL, 10);
+            void* block = size <= max_global ? calloc(1, size == 0 ? 16 : size) : NULL;
+            if (block != NULL) {
+                entry* e = find(&globals, m, n, true);
+                e->address = block;
+                e->size = size;
+            }
+        } else if (strcmp(kind, "module") == 0) {
+            if (module_count == capacity_modules) {
+                capacity_modules = capacity_modules == 0 ? 16 : 2 * capacity_modules;
+                modules = realloc(modules, capacity_modules * sizeof *modules);
+                if (modules == NULL) _exit(EXIT_USAGE);
+            }
+            module* m = &modules[module_count++];
+            memset(m, 0, sizeof *m);
+            m->name = field();
+            m->path = field();
+            m->is_new = strcmp(field(), "1") == 0;
+        } else {
+            say(STDERR_FILENO, "unknown plan record ", kind, NULL);
+            _exit(EXIT_USAGE);
+        }
+    }
+}
+
+static void* required(module* m, const char* symbol)
+{
+    void* address = dlsym(m->handle, symbol);
+    if (address == NULL) {
+        say(STDERR_FILENO, m->name, ": missing export ", symbol);
+        verdict("left-to-host");
+        _exit(EXIT_LEFT_TO_HOST);
+    }
+    return address;
+}
+
+static void run_init(module* m)
+{
+    at(m->name, " Init000");
+    current_module = m->name;
+    m->init();
+    current_module = "";
+}
+
+static int run_start(void)
+{
+    read_plan();
+    for (size_t i = 0; i < module_count; i++) {
+        module* m = &modules[i];
+        at(m->name, " load");
+        m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
+        if (m->handle == NULL) {
+            say(STDERR_FILENO, m->name, ": ", dlerror());
+            verdict("left-to-host");
+            return EXIT_LEFT_TO_HOST;
+        }
+        m->hcr_init = (void (*)(void*, void*))required(m, "HcrInit000");
+        m->dat_init = (void (*)(void))required(m, "DatInit000");
+        m->init = (void (*)(void))required(m, "Init000");
+        m->create_type_infos = (void (*)(void))dlsym(m->handle, "HcrCreateTypeInfos");
     }
 
-    void* handle = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    for (size_t i = 0; i < module_count; i++) {
+        at(modules[i].name, " HcrInit000");
+        modules[i].hcr_init(NULL, (void*)get_proc_address);
+        if (modules[i].create_type_infos != NULL) {
+            at(modules[i].name, " HcrCreateTypeInfos");
+            modules[i].create_type_infos();
+        }
+    }
+
+    module* first = NULL;
+    for (size_t i = 0; i < module_count; i++)
+        if (strcmp(modules[i].name, system_name) == 0) first = &modules[i];
+    if (first != NULL) {
+        at(first->name, " DatInit000");
+        first->dat_init();
+        run_init(first);
+    }
+    for (size_t i = 0; i < module_count; i++) {
+        if (&modules[i] == first) continue;
+        at(modules[i].name, " DatInit000");
+        modules[i].dat_init();
+    }
+    for (size_t i = 0; i < module_count; i++)
+        if (&modules[i] != first) run_init(&modules[i]);
+
+    if (reload) {
+        for (size_t i = 0; i < handler_count; i++) {
+            if (handlers[i].is_before) continue;
+            at(handlers[i].module, " after-reload handler");
+            handlers[i].fn(handlers[i].environment);
+        }
+    }
+
+    for (size_t i = module_count; i-- > 0;) {
+        at(modules[i].name, " unload");
+        if (dlclose(modules[i].handle) != 0) {
+            say(STDERR_FILENO, modules[i].name, ": ", dlerror());
+            verdict("left-to-host");
+            return EXIT_LEFT_TO_HOST;
+        }
+    }
+    verdict("passed");
+    return 0;
+}
+
+static int run_load(const char* library)
+{
+    void* handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
-        fprintf(stderr, "%s\n", dlerror());
-        return 2;
+        say(STDERR_FILENO, dlerror(), NULL, NULL);
+        verdict("left-to-host");
+        return EXIT_LEFT_TO_HOST;
     }
 
     if (dlclose(handle) != 0) {
-        fprintf(stderr, "%s\n", dlerror());
-        return 3;
+        say(STDERR_FILENO, dlerror(), NULL, NULL);
+        return EXIT_REFUSED_ITSELF;
     }
 
+    verdict("passed");
     return 0;
+}
+
+int main(int argc, char** argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--start") == 0) return run_start();
+    if (argc == 2 && argv[1][0] != '-') return run_load(argv[1]);
+    fputs("usage: hcrtrial LIBRARY | hcrtrial --start < PLAN\n", stderr);
+    return EXIT_USAGE;
 }

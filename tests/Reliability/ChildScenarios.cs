@@ -47,31 +47,35 @@ internal static unsafe class ChildScenarios
     }
 
     /// <summary>
+    /// C for a module: <c>call_misaligned(fn, a, b, c)</c> calls <c>fn(a, b, c)</c> with the stack 8 bytes off the 16-byte
+    /// alignment the SysV ABI promises at a call, as a flipped bit in a <c>push</c> or <c>sub rsp</c> would leave it.
+    /// </summary>
+    public const string MisalignedCallSource = """
+        static void* call_misaligned(void* fn, const void* a, const void* b, const void* c) {
+            void* result;
+            __asm__ volatile(
+                "mov %%rsp, %%r12\n\t"
+                "sub $128, %%rsp\n\t"      /* past the red zone */
+                "and $-16, %%rsp\n\t"
+                "sub $8, %%rsp\n\t"        /* 8 bytes off the alignment a call must keep */
+                "call *%%rbx\n\t"
+                "mov %%r12, %%rsp"
+                : "=a"(result), "+D"(a), "+S"(b), "+d"(c)
+                : "b"(fn)
+                : "rcx", "r8", "r9", "r10", "r11", "r12", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+                  "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+            return result;
+        }
+        """;
+
+    /// <summary>
     /// Module <c>a</c> registers and looks up a proc through the C ABI with the stack 8 bytes off the 16-byte alignment a
     /// call must keep (the realigning shims serve it; without them .NET's entry stub faults and the process ends).
     /// </summary>
     public static int MisalignedCall()
     {
-        const string Misaligned = """
-            static int64_t twice_actual(int64_t x) { return 2 * x; }
-            static void* call_misaligned(void* fn, const void* a, const void* b, const void* c) {
-                void* result;
-                __asm__ volatile(
-                    "mov %%rsp, %%r12\n\t"
-                    "sub $128, %%rsp\n\t"      /* past the red zone */
-                    "and $-16, %%rsp\n\t"
-                    "sub $8, %%rsp\n\t"        /* 8 bytes off the alignment a call must keep */
-                    "call *%%rbx\n\t"
-                    "mov %%r12, %%rsp"
-                    : "=a"(result), "+D"(a), "+S"(b), "+d"(c)
-                    : "b"(fn)
-                    : "rcx", "r8", "r9", "r10", "r11", "r12", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
-                      "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-                return result;
-            }
-            """;
         using var bench = new ModuleWorkbench();
-        bench.Build("a", 1, Misaligned + ModuleReloadTests.Module(datInit: """
+        bench.Build("a", 1, MisalignedCallSource + "static int64_t twice_actual(int64_t x) { return 2 * x; }\n" + ModuleReloadTests.Module(datInit: """
             call_misaligned((void*)hcrRegisterProc, M, "twice", (void*)twice_actual);
             if (call_misaligned((void*)hcrGetProc, M, "twice", NULL) == NULL) hcrFailInit("hcrGetProc answered NULL");
             """));
@@ -81,8 +85,8 @@ internal static unsafe class ChildScenarios
         return 0;
     }
 
-    /// <summary>Whether <see cref="LoadOne"/> uses <see cref="HcrRuntimeOptions.TrialLoad"/> (the command line's <c>--trial</c>).</summary>
-    public static bool TrialLoad { get; set; }
+    /// <summary>The <see cref="HcrRuntimeOptions.Trial"/> <see cref="LoadOne"/> uses (the command line's <c>--trial</c> or <c>--trial-start</c>).</summary>
+    public static ModuleTrial Trial { get; set; }
 
     /// <summary>
     /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c>; prints one line per file,
@@ -110,7 +114,7 @@ internal static unsafe class ChildScenarios
     {
         // The answer is made after the runtime is disposed: unloading runs the library's code too (its destructors).
         string outcome;
-        using (var bench = new ModuleWorkbench(options: new HcrRuntimeOptions { TrialLoad = TrialLoad }))
+        using (var bench = new ModuleWorkbench(options: new HcrRuntimeOptions { Trial = Trial }))
         {
             File.Copy(file, bench.PathOf("m"));
             try

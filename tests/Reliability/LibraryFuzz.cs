@@ -261,7 +261,7 @@ internal static partial class LibraryFuzz
     private static (List<(FuzzOutcome Outcome, string Detail)> Answers, FuzzOutcome? Death, string Phase) RunChild(List<string> files, TimeSpan perFileTimeout)
     {
         var child = ChildProcess.Run(perFileTimeout * files.Count + TimeSpan.FromSeconds(10),
-            ["load-each", .. (ChildScenarios.TrialLoad ? ["--trial"] : Array.Empty<string>()), .. files]);
+            ["load-each", .. ReliabilityMain.TrialFlags(ChildScenarios.Trial), .. files]);
         var answers = new List<(FuzzOutcome, string)>();
         foreach (string line in child.OutputLines)
         {

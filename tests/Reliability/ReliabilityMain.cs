@@ -1,4 +1,5 @@
 using System.Globalization;
+using HcrLab.Runtime;
 using HcrLab.Tests.Runtime;
 
 namespace HcrLab.Tests.Reliability;
@@ -16,7 +17,7 @@ namespace HcrLab.Tests.Reliability;
 /// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// misaligned-call                                   starts module "a", whose init calls the C ABI with a misaligned stack
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
-/// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.TrialLoad (a child process loads
+/// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.Trial = Load (a child process loads
 ///                                                   each copy first)
 /// </code>
 /// </summary>
@@ -30,8 +31,8 @@ internal static class ReliabilityMain
             return 2;
         }
 
-        ChildScenarios.TrialLoad = args.Contains("--trial");
-        args = [.. args.Where(a => a != "--trial")];
+        ChildScenarios.Trial = args.Contains("--trial-start") ? ModuleTrial.Start : args.Contains("--trial") ? ModuleTrial.Load : ModuleTrial.None;
+        args = [.. args.Where(a => a is not "--trial" and not "--trial-start")];
         switch (args[0])
         {
             case "stress":
@@ -68,6 +69,14 @@ internal static class ReliabilityMain
                 return 2;
         }
     }
+
+    /// <summary>The command-line flag that asks for <paramref name="trial"/>.</summary>
+    public static string[] TrialFlags(ModuleTrial trial) => trial switch
+    {
+        ModuleTrial.Load => ["--trial"],
+        ModuleTrial.Start => ["--trial-start"],
+        _ => [],
+    };
 
     private static long Option(string[] args, string name, long fallback)
     {

@@ -4,7 +4,7 @@ using HcrLab.Tests.Runtime;
 namespace HcrLab.Tests.Reliability;
 
 /// <summary>
-/// The trial load (<see cref="HcrRuntimeOptions.TrialLoad"/>): a new version whose ELF constructor or destructor faults,
+/// The trial load (<see cref="ModuleTrial.Load"/>): a new version whose ELF constructor or destructor faults,
 /// or that makes the dynamic loader end the process, is refused after a load in a child process, where the fault guard
 /// could not have helped (inside <c>dlopen</c>/<c>dlclose</c>), and the old version keeps running.
 /// </summary>
@@ -24,7 +24,7 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
 
     [SetUp]
     public void UseTrialLoads() =>
-        ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { TrialLoad = true }));
+        ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { Trial = ModuleTrial.Load }));
 
     [TestCase(Fault.ConstructorWritesNull, "died of SIGSEGV: its constructors or destructors fault")]
     [TestCase(Fault.DestructorExecutesUd2, "died of SIGILL: its constructors or destructors fault")]

@@ -5,22 +5,23 @@ using HcrLab.Runtime;
 namespace HcrLab.Perf.Benchmarks;
 
 /// <summary>
-/// What <see cref="HcrRuntimeOptions.TrialLoad"/> costs: reloading one changed module (of one) without it (the
-/// baseline) and with it, where every copy is first loaded and unloaded by <c>hcrtrial</c> in a child process. The
-/// iteration setup puts the other version in place (not timed), so every invocation is a real reload.
+/// What <see cref="HcrRuntimeOptions.Trial"/> costs: reloading one changed module (of one) without a trial (the
+/// baseline), with the trial load (<c>hcrtrial</c> loads and unloads every copy in a child process first) and with the
+/// trial start (that, and one more child process that runs the reload's passes first). The iteration setup puts the
+/// other version in place (not timed), so every invocation is a real reload.
 /// </summary>
 [InvocationCount(1)]
 [WarmupCount(3)]
 [IterationCount(15)]
-public class TrialLoadBenchmarks
+public class TrialBenchmarks
 {
     private ModuleFarm? _farm;
     private string? _directory;
     private HcrRuntime? _runtime;
     private int _version = 1;
 
-    [Params(false, true)]
-    public bool TrialLoad { get; set; }
+    [Params(ModuleTrial.None, ModuleTrial.Load, ModuleTrial.Start)]
+    public ModuleTrial Trial { get; set; }
 
     [GlobalSetup]
     public void GlobalSetup()
@@ -29,7 +30,7 @@ public class TrialLoadBenchmarks
         _directory = _farm.Stage(1);
         _runtime = HcrRuntime.Create(new HcrRuntimeOptions
         {
-            ModuleDirectory = _directory, ReportToStandardError = false, JumpTableCapacity = 64, TrialLoad = TrialLoad,
+            ModuleDirectory = _directory, ReportToStandardError = false, JumpTableCapacity = 64, Trial = Trial,
         });
         _runtime.Start(ModuleFarm.Name(0));
     }

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+
+namespace HcrLab.Runtime;
+
+/// <summary>
+/// One run of <c>hcrtrial</c> (<c>guard/hcrtrial.c</c>, beside the guard's library) for the trials of
+/// <see cref="ModuleTrial"/>: its exit status, what it wrote, and what an exit status says about the module code it ran.
+/// </summary>
+internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
+{
+    /// <summary>How long a trial may take before its modules are refused as code that does not return.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private const string VerdictMark = "hcrtrial: verdict ";
+
+    private static readonly Lazy<string> Program =
+        new(() => System.IO.Path.Combine(FaultGuard.NativeDirectory() ?? AppContext.BaseDirectory, "hcrtrial"));
+
+    /// <summary>
+    /// What hcrtrial said of its own exit (its last line, "hcrtrial: verdict WORD"): passed, left-to-host (dlopen refused a
+    /// library, for the host's own dlopen to judge, as the host may provide symbols the child lacks), refused-itself (the
+    /// modules' code refused itself, hcrFailInit or a call the runtime refuses, which the host's own start reports),
+    /// misaligned-host-call; null when the modules' code ended the process before hcrtrial could say anything.
+    /// </summary>
+    public string? Verdict =>
+        Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() is { } last && last.StartsWith(VerdictMark, StringComparison.Ordinal)
+            ? last[VerdictMark.Length..]
+            : null;
+
+    /// <summary>
+    /// True when the trial found nothing that would end the host: it passed, or ended the way hcrtrial itself does for what
+    /// the host's own loader or start reports as a typed error (<paramref name="refusedItselfToo"/>: a refusing module too).
+    /// </summary>
+    public bool Passed(bool refusedItselfToo) => (ExitCode, Verdict) switch
+    {
+        (0, "passed") or (2, "left-to-host") => true,
+        (3, "refused-itself") => refusedItselfToo,
+        _ => false,
+    };
+
+    /// <summary>Runs <c>hcrtrial</c> with <paramref name="arguments"/>, <paramref name="input"/> on its standard input.</summary>
+    /// <exception cref="InvalidOperationException">hcrtrial is missing or cannot be started.</exception>
+    public static TrialProcess Run(IEnumerable<string> arguments, byte[]? input = null)
+    {
+        string program = Program.Value;
+        if (!File.Exists(program))
+        {
+            throw new InvalidOperationException($"the trial program {program} is missing (it is built with the runtime, next to libhcrguard)");
+        }
+
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = input is not null,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            try
+            {
+                process.StandardInput.BaseStream.Write(input);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The child ended before it read everything (its exit status says why).
+            }
+        }
+
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill();
+            process.WaitForExit();
+            return new TrialProcess(null, output.Result, error.Result);
+        }
+
+        process.WaitForExit();
+        return new TrialProcess(process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>What the trial's modules did to its process, for an exit that is theirs (not 0, 2 or 3): "died of SIGSEGV".</summary>
+    public string Ending => ExitCode switch
+    {
+        null => $"did not finish within {Timeout.TotalSeconds:0} s (code that does not return)",
+        > 128 and < 160 => $"died of {ModuleFault.SignalName(ExitCode.Value - 128)}",
+        127 => "made the dynamic loader give up (exit 127)",
+        4 when Verdict == "misaligned-host-call" => "saw module code call a host proc with a misaligned stack",
+        int code => $"ended with exit status {code}",
+    };
+
+    /// <summary>" (it said: ...)": the child's standard error in one line, or nothing.</summary>
+    public string Said => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } lines
+        ? $" (it said: {string.Join(" ", lines)})"
+        : "";
+}
