@@ -294,6 +294,8 @@ public sealed unsafe partial class HcrRuntime
         if (TrialStart.Problem(plan) is { } problem)
         {
             _modules.TryGetValue(problem.Module, out var module);
+            // Its destructors may be what ended the trial: this process keeps the copy mapped and never runs them.
+            module?.Library?.MarkFaulted();
             throw new ModuleLoadException(problem.Module, module?.Path, ModuleLoadStage.Trial, problem.Cause);
         }
     }

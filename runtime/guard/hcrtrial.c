@@ -3,11 +3,11 @@
  * runtime/TrialLoad.cs and runtime/TrialStart.cs), so that code that would end the host's process ends this one, and
  * the host refuses the module instead. Built by HcrLab.Runtime.csproj next to libhcrguard.
  *
- * hcrtrial LIBRARY   The trial load: loads one library, then unloads it (its ELF constructors and destructors run).
+ * hcrtrial LIBRARY   The trial load: loads one library (its ELF constructors run), then runs its destructors.
  * hcrtrial --start   The trial start: reads a plan on standard input, loads every module it names in the order given,
  *                    runs the start's passes (HcrInit000 and HcrCreateTypeInfos of each, the system module's DatInit000
  *                    and Init000, DatInit000 of the others, Init000 of the others; for a reload, the after handlers),
- *                    then unloads them in reverse order. The C ABI the modules call here is a stand-in: procs and
+ *                    then runs their destructors in reverse order. The C ABI the modules call here is a stand-in: procs and
  *                    globals in tables of this process, the host's procs as stubs that answer 0 (and end the trial
  *                    when called with a misaligned stack), the host's globals as zeroed blocks of their sizes.
  *
@@ -17,15 +17,19 @@
  * Before each step it writes "hcrtrial: at MODULE STEP" to standard output (unbuffered), so the host can say where a
  * trial that died was.
  *
- * Exit 0: everything ran and unloaded. Exit 2: dlopen refused a library (its dlerror on stderr), which the host's own
+ * Calls into module code (init functions, handlers, destructors: the trial runs these itself, in dlclose's order, and
+ * ends without dlclose) go through checked_call, which makes a return with the stack pointer off end the trial.
+ *
+ * Exit 0: everything ran. Exit 2: dlopen refused a library (its dlerror on stderr), which the host's own
  * dlopen will report if it refuses it too. Exit 3: the modules' code refused itself (hcrFailInit, a call the runtime
  * would refuse), which the host's own start will report. Exit 4: module code called a host proc with a misaligned
- * stack. Exit 64: usage or a bad plan. Anything else (a signal, the loader's exit 127) is the modules' doing. Each of
- * these exits first writes "hcrtrial: verdict WORD" (passed, left-to-host, refused-itself, misaligned-host-call) as
+ * stack. Exit 5: module code returned with its stack pointer off. Exit 64: usage or a bad plan. Anything else (a signal, the loader's exit 127) is the modules' doing. Each of
+ * these exits first writes "hcrtrial: verdict WORD" (passed, left-to-host, refused-itself, misaligned-host-call, stack-off) as
  * the last line on standard output: module code that calls exit() itself writes none, and the host refuses it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EXIT_LEFT_TO_HOST = 2, EXIT_REFUSED_ITSELF = 3, EXIT_MISALIGNED = 4, EXIT_USAGE = 64 };
+enum { EXIT_LEFT_TO_HOST = 2, EXIT_REFUSED_ITSELF = 3, EXIT_MISALIGNED = 4, EXIT_STACK_OFF = 5, EXIT_USAGE = 64 };
 
 /* ---- output that survives a crash: straight to the file descriptor ------------------------------------------- */
 
@@ -165,6 +169,68 @@ __asm__(
     "    call misaligned_host_call\n"
     ".size host_proc_stub, .-host_proc_stub\n");
 void host_proc_stub(void);
+
+/* ---- calls into module code: poisoned registers, and traps above the return address ------------------------------ */
+
+/* checked_call(fn, a0, a1) calls fn(a0, a1) with rbx, rbp and r12-r15 set to a non-canonical address and 65 copies of
+   stack_trap's address on the stack above its return address, then puts everything back. Code that keeps the ABI
+   never sees the difference. Code whose stack pointer is off when it returns (a flipped bit in an `add rsp`, `sub
+   rsp` or `push`) returns through a trap slot, or to a saved poisoned register, and ends the trial here whatever the
+   stack held: in the host the same slots hold other values, and what might happen to work in this process by luck
+   would end the host. One thread: the stack pointer to come back to is a static. */
+static void* checked_rsp __attribute__((used));
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".type checked_call, @function\n"
+    "checked_call:\n"
+    "    push %rbp\n"
+    "    push %rbx\n"
+    "    push %r12\n"
+    "    push %r13\n"
+    "    push %r14\n"
+    "    push %r15\n"
+    "    mov %rsp, checked_rsp(%rip)\n"
+    "    lea stack_trap(%rip), %r11\n"
+    "    mov $65, %ecx\n"                  /* 65 slots: the call below leaves the callee's stack as the ABI says */
+    "1:  push %r11\n"
+    "    dec %ecx\n"
+    "    jnz 1b\n"
+    "    mov %rdi, %rax\n"
+    "    mov %rsi, %rdi\n"
+    "    mov %rdx, %rsi\n"
+    "    movabs $0xdead00000000dead, %rbx\n"
+    "    mov %rbx, %rbp\n"
+    "    mov %rbx, %r12\n"
+    "    mov %rbx, %r13\n"
+    "    mov %rbx, %r14\n"
+    "    mov %rbx, %r15\n"
+    "    call *%rax\n"
+    "    mov checked_rsp(%rip), %rsp\n"
+    "    pop %r15\n"
+    "    pop %r14\n"
+    "    pop %r13\n"
+    "    pop %r12\n"
+    "    pop %rbx\n"
+    "    pop %rbp\n"
+    "    ret\n"
+    ".size checked_call, .-checked_call\n"
+    ".p2align 4\n"
+    ".type stack_trap, @function\n"
+    "stack_trap:\n"
+    "    and $-16, %rsp\n"
+    "    call stack_off\n"
+    ".size stack_trap, .-stack_trap\n");
+void* checked_call(void* fn, void* a0, void* a1);
+
+static __attribute__((noreturn, used)) void stack_off(void)
+{
+    say(STDERR_FILENO, "module code returned with its stack pointer off (through a slot above its return address)", NULL, NULL);
+    verdict("stack-off");
+    _exit(EXIT_STACK_OFF);
+}
+
+#define CALL0(fn) checked_call((void*)(fn), NULL, NULL)
 
 /* ---- the modules ------------------------------------------------------------------------------------------------ */
 
@@ -374,8 +440,27 @@ static void run_init(module* m)
 {
     at(m->name, " Init000");
     current_module = m->name;
-    m->init();
+    CALL0(m->init);
     current_module = "";
+}
+
+/* What dlclose would run, in its order (the fini array from the last entry, then DT_FINI), each through checked_call:
+   a destructor whose stack pointer is off would return wherever the loader's frames lead. The loader never runs them
+   again: the trial ends with _exit. */
+static void run_destructors(void* handle)
+{
+    struct link_map* map = NULL;
+    if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL) return;
+    void (**array)(void) = NULL;
+    size_t count = 0;
+    void (*fini)(void) = NULL;
+    for (const ElfW(Dyn)* d = map->l_ld; d->d_tag != DT_NULL; d++) {
+        if (d->d_tag == DT_FINI_ARRAY) array = (void (**)(void))(map->l_addr + d->d_un.d_ptr);
+        else if (d->d_tag == DT_FINI_ARRAYSZ) count = d->d_un.d_val / sizeof(void*);
+        else if (d->d_tag == DT_FINI) fini = (void (*)(void))(map->l_addr + d->d_un.d_ptr);
+    }
+    for (size_t i = count; array != NULL && i-- > 0;) CALL0(array[i]);
+    if (fini != NULL) CALL0(fini);
 }
 
 static int run_start(void)
@@ -398,10 +483,10 @@ static int run_start(void)
 
     for (size_t i = 0; i < module_count; i++) {
         at(modules[i].name, " HcrInit000");
-        modules[i].hcr_init(NULL, (void*)get_proc_address);
+        checked_call((void*)modules[i].hcr_init, NULL, (void*)get_proc_address);
         if (modules[i].create_type_infos != NULL) {
             at(modules[i].name, " HcrCreateTypeInfos");
-            modules[i].create_type_infos();
+            CALL0(modules[i].create_type_infos);
         }
     }
 
@@ -410,13 +495,13 @@ static int run_start(void)
         if (strcmp(modules[i].name, system_name) == 0) first = &modules[i];
     if (first != NULL) {
         at(first->name, " DatInit000");
-        first->dat_init();
+        CALL0(first->dat_init);
         run_init(first);
     }
     for (size_t i = 0; i < module_count; i++) {
         if (&modules[i] == first) continue;
         at(modules[i].name, " DatInit000");
-        modules[i].dat_init();
+        CALL0(modules[i].dat_init);
     }
     for (size_t i = 0; i < module_count; i++)
         if (&modules[i] != first) run_init(&modules[i]);
@@ -425,20 +510,17 @@ static int run_start(void)
         for (size_t i = 0; i < handler_count; i++) {
             if (handlers[i].is_before) continue;
             at(handlers[i].module, " after-reload handler");
-            handlers[i].fn(handlers[i].environment);
+            checked_call((void*)handlers[i].fn, handlers[i].environment, NULL);
         }
     }
 
     for (size_t i = module_count; i-- > 0;) {
         at(modules[i].name, " unload");
-        if (dlclose(modules[i].handle) != 0) {
-            say(STDERR_FILENO, modules[i].name, ": ", dlerror());
-            verdict("left-to-host");
-            return EXIT_LEFT_TO_HOST;
-        }
+        run_destructors(modules[i].handle);
     }
     verdict("passed");
-    return 0;
+    /* Not exit(): the loader would run the destructors again. */
+    _exit(0);
 }
 
 static int run_load(const char* library)
@@ -450,13 +532,9 @@ static int run_load(const char* library)
         return EXIT_LEFT_TO_HOST;
     }
 
-    if (dlclose(handle) != 0) {
-        say(STDERR_FILENO, dlerror(), NULL, NULL);
-        return EXIT_REFUSED_ITSELF;
-    }
-
+    run_destructors(handle);
     verdict("passed");
-    return 0;
+    _exit(0);
 }
 
 int main(int argc, char** argv)

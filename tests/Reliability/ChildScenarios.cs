@@ -69,6 +69,17 @@ internal static unsafe class ChildScenarios
         """;
 
     /// <summary>
+    /// C for a module: <c>stack_off()</c> returns with its stack pointer 64 bytes off (<c>add $0x48, %rsp</c> where its
+    /// prologue subtracted 8: a flipped bit the fuzz found in a <c>_fini</c>), so its <c>ret</c> takes a slot of a caller's
+    /// frame for the return address.
+    /// </summary>
+    public const string StackOffSource = """
+        __asm__(".text\n.type stack_off, @function\nstack_off:\n    sub $8, %rsp\n    add $0x48, %rsp\n    ret\n.size stack_off, .-stack_off\n");
+        void stack_off(void);
+
+        """;
+
+    /// <summary>
     /// Module <c>a</c> registers and looks up a proc through the C ABI with the stack 8 bytes off the 16-byte alignment a
     /// call must keep (the realigning shims serve it; without them .NET's entry stub faults and the process ends).
     /// </summary>

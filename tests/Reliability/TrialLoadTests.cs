@@ -18,6 +18,7 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
         ConstructorWritesNull,
         DestructorExecutesUd2,
         ConstructorExitsLikeTheLoader,
+        DestructorReturnsWithItsStackOff,
     }
 
     private HcrRuntime Runtime => Bench.Runtime;
@@ -29,6 +30,7 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
     [TestCase(Fault.ConstructorWritesNull, "died of SIGSEGV: its constructors or destructors fault")]
     [TestCase(Fault.DestructorExecutesUd2, "died of SIGILL: its constructors or destructors fault")]
     [TestCase(Fault.ConstructorExitsLikeTheLoader, "made the dynamic loader give up (exit 127)")]
+    [TestCase(Fault.DestructorReturnsWithItsStackOff, "saw module code return with its stack pointer off")]
     public void ANewVersionThatWouldEndTheProcessInsideTheLoaderIsRefused(Fault fault, string cause)
     {
         Bench.Build("a", 1, ModuleReloadTests.Module());
@@ -38,7 +40,9 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
             // Through a volatile pointer: gcc deletes a function that writes through a constant NULL on every path.
             Fault.ConstructorWritesNull => "static int* volatile nowhere;\n__attribute__((constructor)) static void broken(void) { *nowhere = 1; }",
             Fault.DestructorExecutesUd2 => "__attribute__((destructor)) static void broken(void) { __builtin_trap(); }",
-            _ => "#include <unistd.h>\n__attribute__((constructor)) static void broken(void) { _exit(127); }",
+            Fault.ConstructorExitsLikeTheLoader => "#include <unistd.h>\n__attribute__((constructor)) static void broken(void) { _exit(127); }",
+            // Straight into the fini array: gcc would wrap a destructor function in a frame of its own.
+            _ => ChildScenarios.StackOffSource + "__attribute__((section(\".fini_array\"), used)) static void (*broken)(void) = stack_off;",
         };
         Bench.Build("a", 2, code + "\n" + ModuleReloadTests.Module());
 

@@ -22,6 +22,7 @@ public sealed unsafe class TrialStartTests : WorkbenchFixture
         DestructorFaultsAfterInit,
         MisalignedCallOfAHostProc,
         AfterHandlerAborts,
+        Init000CallsCodeThatReturnsWithItsStackOff,
     }
 
     private HcrRuntime Runtime => Bench.Runtime;
@@ -35,6 +36,7 @@ public sealed unsafe class TrialStartTests : WorkbenchFixture
     [TestCase(Fault.DestructorFaultsAfterInit, "died of SIGSEGV in unload")]
     [TestCase(Fault.MisalignedCallOfAHostProc, "saw module code call a host proc with a misaligned stack in DatInit000")]
     [TestCase(Fault.AfterHandlerAborts, "died of SIGABRT in an after-reload handler")]
+    [TestCase(Fault.Init000CallsCodeThatReturnsWithItsStackOff, "saw module code return with its stack pointer off in Init000")]
     public void ANewVersionThatWouldEndTheHostIsRefusedBeforeItsInitRunsHere(Fault fault, string cause)
     {
         Bench.Build("b", 1, ModuleReloadTests.Module());
@@ -129,7 +131,9 @@ public sealed unsafe class TrialStartTests : WorkbenchFixture
             + ModuleReloadTests.Module(imports: ["b"]).Replace("void Init000(void) {", "void Init000(void) { left_by_init = (int*)8;", StringComparison.Ordinal),
         Fault.MisalignedCallOfAHostProc => ChildScenarios.MisalignedCallSource
             + ModuleReloadTests.Module(imports: ["b"], datInit: "call_misaligned((void*)host_log, \"misaligned\", NULL, NULL);"),
-        _ => "#include <stdlib.h>\n" + ModuleReloadTests.Module(imports: ["b"])
+        Fault.AfterHandlerAborts => "#include <stdlib.h>\n" + ModuleReloadTests.Module(imports: ["b"])
             .Replace("static __attribute__((unused)) void after(void) {", "static __attribute__((unused)) void after(void) { abort();", StringComparison.Ordinal),
+        _ => ChildScenarios.StackOffSource + ModuleReloadTests.Module(imports: ["b"])
+            .Replace("void Init000(void) {", "void Init000(void) { stack_off();", StringComparison.Ordinal),
     };
 }
