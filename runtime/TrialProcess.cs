@@ -20,7 +20,7 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
     /// What hcrtrial said of its own exit (its last line, "hcrtrial: verdict WORD"): passed, left-to-host (dlopen refused a
     /// library, for the host's own dlopen to judge, as the host may provide symbols the child lacks), refused-itself (the
     /// modules' code refused itself, hcrFailInit or a call the runtime refuses, which the host's own start reports),
-    /// misaligned-host-call, stack-off; null when the modules' code ended the process before hcrtrial could say anything.
+    /// misaligned-host-call, stack-off, registers-changed; null when the modules' code ended the process before hcrtrial could say anything.
     /// </summary>
     public string? Verdict =>
         Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() is { } last && last.StartsWith(VerdictMark, StringComparison.Ordinal)
@@ -95,6 +95,7 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
         127 => "made the dynamic loader give up (exit 127)",
         4 when Verdict == "misaligned-host-call" => "saw module code call a host proc with a misaligned stack",
         5 when Verdict == "stack-off" => "saw module code return with its stack pointer off",
+        6 when Verdict == "registers-changed" => "saw module code return with a callee-saved register changed",
         int code => $"ended with exit status {code}",
     };
 

@@ -18,13 +18,15 @@
  * trial that died was.
  *
  * Calls into module code (init functions, handlers, destructors: the trial runs these itself, in dlclose's order, and
- * ends without dlclose) go through checked_call, which makes a return with the stack pointer off end the trial.
+ * ends without dlclose) go through checked_call, which makes a return with the stack pointer off, or with a
+ * callee-saved register changed, end the trial.
  *
  * Exit 0: everything ran. Exit 2: dlopen refused a library (its dlerror on stderr), which the host's own
  * dlopen will report if it refuses it too. Exit 3: the modules' code refused itself (hcrFailInit, a call the runtime
  * would refuse), which the host's own start will report. Exit 4: module code called a host proc with a misaligned
- * stack. Exit 5: module code returned with its stack pointer off. Exit 64: usage or a bad plan. Anything else (a signal, the loader's exit 127) is the modules' doing. Each of
- * these exits first writes "hcrtrial: verdict WORD" (passed, left-to-host, refused-itself, misaligned-host-call, stack-off) as
+ * stack. Exit 5: module code returned with its stack pointer off. Exit 6: module code returned with a callee-saved
+ * register changed. Exit 64: usage or a bad plan. Anything else (a signal, the loader's exit 127) is the modules' doing. Each of
+ * these exits first writes "hcrtrial: verdict WORD" (passed, left-to-host, refused-itself, misaligned-host-call, stack-off, registers-changed) as
  * the last line on standard output: module code that calls exit() itself writes none, and the host refuses it.
  */
 #define _GNU_SOURCE
@@ -37,7 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EXIT_LEFT_TO_HOST = 2, EXIT_REFUSED_ITSELF = 3, EXIT_MISALIGNED = 4, EXIT_STACK_OFF = 5, EXIT_USAGE = 64 };
+enum { EXIT_LEFT_TO_HOST = 2, EXIT_REFUSED_ITSELF = 3, EXIT_MISALIGNED = 4, EXIT_STACK_OFF = 5, EXIT_REGISTERS_CHANGED = 6, EXIT_USAGE = 64 };
 
 /* ---- output that survives a crash: straight to the file descriptor ------------------------------------------- */
 
@@ -173,8 +175,9 @@ void host_proc_stub(void);
 /* ---- calls into module code: poisoned registers, and traps above the return address ------------------------------ */
 
 /* checked_call(fn, a0, a1) calls fn(a0, a1) with rbx, rbp and r12-r15 set to a non-canonical address and 65 copies of
-   stack_trap's address on the stack above its return address, then puts everything back. Code that keeps the ABI
-   never sees the difference. Code whose stack pointer is off when it returns (a flipped bit in an `add rsp`, `sub
+   stack_trap's address on the stack above its return address, checks that those registers come back unchanged (the
+   ABI makes them the callee's to preserve; the loader relies on it when it calls destructors), then puts everything
+   back. Code that keeps the ABI never sees the difference. Code whose stack pointer is off when it returns (a flipped bit in an `add rsp`, `sub
    rsp` or `push`) returns through a trap slot, or to a saved poisoned register, and ends the trial here whatever the
    stack held: in the host the same slots hold other values, and what might happen to work in this process by luck
    would end the host. One thread: the stack pointer to come back to is a static. */
@@ -206,6 +209,19 @@ __asm__(
     "    mov %rbx, %r14\n"
     "    mov %rbx, %r15\n"
     "    call *%rax\n"
+    "    movabs $0xdead00000000dead, %r11\n"
+    "    cmp %r11, %rbx\n"
+    "    jne 2f\n"
+    "    cmp %r11, %rbp\n"
+    "    jne 2f\n"
+    "    cmp %r11, %r12\n"
+    "    jne 2f\n"
+    "    cmp %r11, %r13\n"
+    "    jne 2f\n"
+    "    cmp %r11, %r14\n"
+    "    jne 2f\n"
+    "    cmp %r11, %r15\n"
+    "    jne 2f\n"
     "    mov checked_rsp(%rip), %rsp\n"
     "    pop %r15\n"
     "    pop %r14\n"
@@ -214,6 +230,8 @@ __asm__(
     "    pop %rbx\n"
     "    pop %rbp\n"
     "    ret\n"
+    "2:  and $-16, %rsp\n"
+    "    call registers_changed\n"
     ".size checked_call, .-checked_call\n"
     ".p2align 4\n"
     ".type stack_trap, @function\n"
@@ -228,6 +246,13 @@ static __attribute__((noreturn, used)) void stack_off(void)
     say(STDERR_FILENO, "module code returned with its stack pointer off (through a slot above its return address)", NULL, NULL);
     verdict("stack-off");
     _exit(EXIT_STACK_OFF);
+}
+
+static __attribute__((noreturn, used)) void registers_changed(void)
+{
+    say(STDERR_FILENO, "module code returned with a callee-saved register (rbx, rbp, r12-r15) changed", NULL, NULL);
+    verdict("registers-changed");
+    _exit(EXIT_REGISTERS_CHANGED);
 }
 
 #define CALL0(fn) checked_call((void*)(fn), NULL, NULL)

@@ -69,13 +69,17 @@ internal static unsafe class ChildScenarios
         """;
 
     /// <summary>
-    /// C for a module: <c>stack_off()</c> returns with its stack pointer 64 bytes off (<c>add $0x48, %rsp</c> where its
-    /// prologue subtracted 8: a flipped bit the fuzz found in a <c>_fini</c>), so its <c>ret</c> takes a slot of a caller's
-    /// frame for the return address.
+    /// C for a module, two functions that break the calling convention as flipped bits the fuzz found did:
+    /// <c>stack_off()</c> returns with its stack pointer 64 bytes off (<c>add $0x48, %rsp</c> where its prologue
+    /// subtracted 8, found in a <c>_fini</c>), so its <c>ret</c> takes a slot of a caller's frame for the return address;
+    /// <c>clobbers_rbx()</c> returns with <c>rbx</c>, which the caller owns, changed (a <c>lea</c> whose register field
+    /// flipped from <c>rdi</c> to <c>rbx</c>, found in <c>deregister_tm_clones</c>).
     /// </summary>
-    public const string StackOffSource = """
-        __asm__(".text\n.type stack_off, @function\nstack_off:\n    sub $8, %rsp\n    add $0x48, %rsp\n    ret\n.size stack_off, .-stack_off\n");
+    public const string BrokenAbiSource = """
+        __asm__(".text\n.type stack_off, @function\nstack_off:\n    sub $8, %rsp\n    add $0x48, %rsp\n    ret\n.size stack_off, .-stack_off\n"
+                ".type clobbers_rbx, @function\nclobbers_rbx:\n    lea clobbers_rbx(%rip), %rbx\n    ret\n.size clobbers_rbx, .-clobbers_rbx\n");
         void stack_off(void);
+        void clobbers_rbx(void);
 
         """;
 

@@ -19,6 +19,7 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
         DestructorExecutesUd2,
         ConstructorExitsLikeTheLoader,
         DestructorReturnsWithItsStackOff,
+        DestructorChangesRbx,
     }
 
     private HcrRuntime Runtime => Bench.Runtime;
@@ -31,6 +32,7 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
     [TestCase(Fault.DestructorExecutesUd2, "died of SIGILL: its constructors or destructors fault")]
     [TestCase(Fault.ConstructorExitsLikeTheLoader, "made the dynamic loader give up (exit 127)")]
     [TestCase(Fault.DestructorReturnsWithItsStackOff, "saw module code return with its stack pointer off")]
+    [TestCase(Fault.DestructorChangesRbx, "saw module code return with a callee-saved register changed")]
     public void ANewVersionThatWouldEndTheProcessInsideTheLoaderIsRefused(Fault fault, string cause)
     {
         Bench.Build("a", 1, ModuleReloadTests.Module());
@@ -42,7 +44,8 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
             Fault.DestructorExecutesUd2 => "__attribute__((destructor)) static void broken(void) { __builtin_trap(); }",
             Fault.ConstructorExitsLikeTheLoader => "#include <unistd.h>\n__attribute__((constructor)) static void broken(void) { _exit(127); }",
             // Straight into the fini array: gcc would wrap a destructor function in a frame of its own.
-            _ => ChildScenarios.StackOffSource + "__attribute__((section(\".fini_array\"), used)) static void (*broken)(void) = stack_off;",
+            Fault.DestructorReturnsWithItsStackOff => ChildScenarios.BrokenAbiSource + "__attribute__((section(\".fini_array\"), used)) static void (*broken)(void) = stack_off;",
+            _ => ChildScenarios.BrokenAbiSource + "__attribute__((section(\".fini_array\"), used)) static void (*broken)(void) = clobbers_rbx;",
         };
         Bench.Build("a", 2, code + "\n" + ModuleReloadTests.Module());
 

@@ -133,7 +133,7 @@ public sealed unsafe class TrialStartTests : WorkbenchFixture
             + ModuleReloadTests.Module(imports: ["b"], datInit: "call_misaligned((void*)host_log, \"misaligned\", NULL, NULL);"),
         Fault.AfterHandlerAborts => "#include <stdlib.h>\n" + ModuleReloadTests.Module(imports: ["b"])
             .Replace("static __attribute__((unused)) void after(void) {", "static __attribute__((unused)) void after(void) { abort();", StringComparison.Ordinal),
-        _ => ChildScenarios.StackOffSource + ModuleReloadTests.Module(imports: ["b"])
+        _ => ChildScenarios.BrokenAbiSource + ModuleReloadTests.Module(imports: ["b"])
             .Replace("void Init000(void) {", "void Init000(void) { stack_off();", StringComparison.Ordinal),
     };
 }
