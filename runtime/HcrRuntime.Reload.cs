@@ -256,7 +256,7 @@ public sealed unsafe partial class HcrRuntime
             RebuildHashIndex();
             if (Options.Trial == ModuleTrial.Start && transaction.Loaded.Count > 0)
             {
-                Try(transaction, reload: changed is not null);
+                RunTrialStart(transaction, reload: changed is not null);
             }
 
             Initialise(transaction);
@@ -280,7 +280,7 @@ public sealed unsafe partial class HcrRuntime
     /// The trial start: the passes about to run here run first in a child process, over the copies this process loaded
     /// (<see cref="TrialStart"/>); a trial the modules' code ended refuses the whole start or reload.
     /// </summary>
-    private void Try(Transaction transaction, bool reload)
+    private void RunTrialStart(Transaction transaction, bool reload)
     {
         var hosts = _modules.Values.Where(m => !m.IsLoaded).ToList();
         var plan = new TrialPlan(
