@@ -156,6 +156,23 @@ public sealed unsafe class GuardedCallTests : WorkbenchFixture
     }
 
     [Test]
+    public void TheFuzzChildsCallIsGuardedAndItsFaultIsAnAnswer()
+    {
+        // The call the fuzz makes (load-each: start m, then value(10)), in a child as the fuzz runs it; unguarded, a
+        // value() that writes through NULL ended the child as crash-outside-guard's call does (exit 139).
+        string file = Bench.Build("m", 1, ModuleReloadTests.Module().Replace(
+            "static int64_t value_actual(int64_t x) { return x + VERSION; }",
+            "static int64_t value_actual(int64_t x) { *(volatile int64_t*)0 = x; return x + VERSION; }",
+            StringComparison.Ordinal));
+
+        var child = ChildProcess.Run(TimeSpan.FromSeconds(60), "load-each", file);
+
+        Assert.That((child.ExitCode, child.Crashed), Is.EqualTo((0, false)), child.ToString());
+        Assert.That(child.OutputLines, Has.Length.EqualTo(1).And.All.Match(
+            @"^0 faulted SIGSEGV \(SEGV_MAPERR: address not mapped\) at address 0x0, pc 0x[0-9a-f]+ \(m\.g0\.\d+\.so\+0x[0-9a-f]+\)$"), child.ToString());
+    }
+
+    [Test]
     public void AManagedNullReferenceInAGuardedCallIsStillAnException()
     {
         // Not contained: the guard leaves faults in managed code to the .NET runtime, which makes this one an exception
