@@ -21,7 +21,8 @@ public sealed partial class HcrRuntime
     /// goes to the .NET runtime as always, and becomes a <see cref="NullReferenceException"/> that must not leave that
     /// method. Such a function also runs with the guard armed, so a fault in native code it calls would be contained
     /// across its managed frames, which .NET does not survive: call native module code through this method, not .NET
-    /// functions. Each call costs a <c>sigsetjmp</c> that saves the signal mask (a system call) and a P/Invoke.
+    /// functions. Each call costs a P/Invoke and a <c>sigsetjmp</c> that saves the signal mask (a system call): about
+    /// 0.2 µs, against 3 ns for a direct call through the slot.
     /// </para>
     /// </summary>
     /// <param name="function">The function to call: not 0.</param>
