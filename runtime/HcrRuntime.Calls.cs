@@ -14,6 +14,8 @@ public sealed partial class HcrRuntime
     /// most two integer or pointer arguments that returns an integer, a pointer or nothing (then the value returned
     /// means nothing; for a type narrower than 64 bits only its low bits do). Floating-point arguments or results,
     /// structs by value and more arguments are not supported. Calls through slots made any other way stay unguarded.
+    /// Like those, the call takes no lock and the threads contract is theirs (<see cref="RegisterThread"/>); only after
+    /// a fault is the runtime's lock taken, to find the library, which waits for a start or reload in progress.
     /// <para>
     /// The guard's limits hold (see <see cref="HcrRuntimeOptions.ContainFaults"/>): a wild write that does not fault is
     /// not seen, and locks the faulting code held stay held. Managed code is never jumped out of: a fault in a .NET
