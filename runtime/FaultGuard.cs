@@ -127,18 +127,24 @@ internal static unsafe partial class FaultGuard
             : null;
     }
 
-    /// <summary>"image+0xoffset" for an address inside a loaded object, or null.</summary>
-    private static string? Location(ulong pc)
+    /// <summary>
+    /// The loaded object that holds <paramref name="address"/>: its name as the dynamic loader keeps it (for a library
+    /// loaded by path, the path <c>dlopen</c> was given) and its base address; null outside every loaded object.
+    /// </summary>
+    public static (string Path, ulong Base)? ObjectAt(ulong address)
     {
         DlInfo info;
-        if (pc == 0 || Dladdr((nint)pc, &info) == 0 || info.FileName == 0)
+        if (address == 0 || Dladdr((nint)address, &info) == 0 || info.FileName == 0)
         {
             return null;
         }
 
-        string file = System.IO.Path.GetFileName(Marshal.PtrToStringUTF8(info.FileName) ?? "");
-        return $"{file}+0x{pc - (ulong)info.Base:x}";
+        return (Marshal.PtrToStringUTF8(info.FileName) ?? "", (ulong)info.Base);
     }
+
+    /// <summary>"image+0xoffset" for an address inside a loaded object, or null.</summary>
+    private static string? Location(ulong pc) =>
+        ObjectAt(pc) is { } image ? $"{System.IO.Path.GetFileName(image.Path)}+0x{pc - image.Base:x}" : null;
 
     /// <summary>Re-arms the guarded call that a C ABI entry point disarmed.</summary>
     public readonly ref struct CallbackScope

@@ -91,3 +91,23 @@ public sealed class GlobalTooLargeException(string module, string name, ulong re
 
     public ulong MaxSize { get; } = maxSize;
 }
+
+/// <summary>
+/// Native code that the host called through <see cref="HcrRuntime.CallGuarded(nint, nint, nint)"/> raised a hardware
+/// fault, and the fault guard contained it: the call did not return, and its code stopped halfway. When the faulting
+/// instruction lies in a library of a module, that library stays mapped for good (it is never <c>dlclose</c>d).
+/// </summary>
+public sealed class ModuleFaultException(ModuleFault fault, string? module)
+    : HcrException(module is null
+        ? $"{fault}; the faulting instruction is in no library of a module this runtime loaded"
+        : $"module '{module}': {fault}; {ModuleLoadException.KeptMapped}")
+{
+    /// <summary>The call, the signal and its <c>si_code</c>, the fault address and the faulting instruction.</summary>
+    public ModuleFault Fault { get; } = fault;
+
+    /// <summary>
+    /// The module whose library (loaded now, or replaced by a reload and still retained) holds the faulting instruction;
+    /// null when it lies elsewhere (unmapped memory, libc, a library the runtime did not load).
+    /// </summary>
+    public string? Module { get; } = module;
+}

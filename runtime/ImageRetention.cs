@@ -214,6 +214,28 @@ public sealed unsafe class ImageRetention
         Free(free);
     }
 
+    /// <summary>
+    /// Marks the retained library whose copy is <paramref name="copyPath"/> faulted, so that it is never unloaded, and
+    /// returns its module; null when no retained library has that copy. Under the lock: a library is marked before it
+    /// is taken for unloading, or not found.
+    /// </summary>
+    internal string? MarkFaulted(string copyPath)
+    {
+        lock (_lock)
+        {
+            foreach (var library in _retired.SelectMany(b => b.Libraries))
+            {
+                if (library.CopyPath == copyPath)
+                {
+                    library.MarkFaulted();
+                    return library.Module;
+                }
+            }
+        }
+
+        return null;
+    }
+
     private void TakeReclaimable(List<RetiredBatch> free)
     {
         long quiesced = long.MaxValue;

@@ -391,9 +391,15 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
+    /// <summary>
+    /// What a bad-call thunk calls. Like the C ABI entry points it disarms a guarded call it runs inside (module code,
+    /// or <see cref="HcrRuntime.CallGuarded(nint, nint, nint)"/> of a removed proc's slot): the subscribers are the
+    /// host's .NET code, whose frames a contained fault must never be jumped over.
+    /// </summary>
     [UnmanagedCallersOnly]
     private static nint OnBadCall(nint table, int slotIndex)
     {
+        using var callback = FaultGuard.EnterCallback();
         try
         {
             (GCHandle.FromIntPtr(table).Target as JumpTable)?.ReportBadCall(slotIndex);

@@ -5,7 +5,10 @@ namespace HcrLab.Runtime;
 /// which function the runtime had called, the signal and its <c>si_code</c>, the address the fault names (the bad
 /// access for SIGSEGV and SIGBUS, the instruction for SIGILL, SIGFPE and SIGTRAP) and the faulting instruction.
 /// </summary>
-/// <param name="Function">The module function the runtime called (<c>Init000</c>, <c>HcrGetSigHash</c>, a handler, ...).</param>
+/// <param name="Function">
+/// The module function the runtime called (<c>Init000</c>, <c>HcrGetSigHash</c>, a handler, ...), or the host's call
+/// (<see cref="HcrRuntime.CallGuarded(nint, nint, nint)"/>).
+/// </param>
 /// <param name="Signal">The signal number (11 SIGSEGV, 7 SIGBUS, 4 SIGILL, 8 SIGFPE, 5 SIGTRAP).</param>
 /// <param name="Code">The signal's <c>si_code</c> (for example 1, SEGV_MAPERR).</param>
 /// <param name="Address">The signal's <c>si_addr</c>.</param>

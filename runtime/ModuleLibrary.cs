@@ -68,7 +68,7 @@ internal sealed unsafe class ModuleLibrary
     /// <param name="originalPath">The module's file.</param>
     /// <param name="copyPath">Where the copy that is loaded goes (a name no earlier load used).</param>
     /// <param name="containFaults">Call the module's metadata functions under the fault guard.</param>
-    /// <param name="trialLoad">Load and unload the copy in a child process first (<see cref="TrialLoad"/>).</param>
+    /// <param name="trialLoad">Load the copy and run its destructors in a child process first (<see cref="TrialLoad"/>).</param>
     /// <param name="read">The file as a change check already read it, or null to read it now.</param>
     /// <exception cref="ModuleLoadException">
     /// Any step failed; nothing stays loaded (except a library whose code faulted: it stays mapped) and the copy is gone.

@@ -104,10 +104,12 @@ internal static unsafe class ChildScenarios
     public static ModuleTrial Trial { get; set; }
 
     /// <summary>
-    /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c>; prints one line per file,
-    /// "N ok VALUE" or "N refused STAGE: CAUSE" or "N threw TYPE: MESSAGE". A file that kills the process prints nothing.
-    /// On standard error it marks each phase as it begins ("N start", "N call", "N unload"), so the parent can say in
-    /// which one a child died: the start (the loader, init code), the host's own call through the slot, or unloading.
+    /// Starts each file as module <c>m</c> in a fresh runtime and calls its <c>value(10)</c> under the fault guard
+    /// (<see cref="HcrRuntime.CallGuarded(nint, nint, nint)"/>); prints one line per file, "N ok VALUE", "N refused
+    /// STAGE: CAUSE", "N faulted FAULT" (the call faulted) or "N threw TYPE: MESSAGE". A file that kills the process
+    /// prints nothing. On standard error it marks each phase as it begins ("N start", "N call", "N unload"), so the
+    /// parent can say in which one a child died: the start (the loader, init code), the host's own call through the
+    /// slot, or unloading.
     /// </summary>
     public static int LoadEach(string[] files)
     {
@@ -120,10 +122,10 @@ internal static unsafe class ChildScenarios
     }
 
     /// <summary>
-    /// One file of <see cref="LoadEach"/>: "ok VALUE", "refused STAGE: CAUSE" or "threw TYPE: MESSAGE". With
-    /// <paramref name="startOnly"/> only what the runtime does runs (the loader, then init code under the fault guard):
-    /// no call of the host's through the slot, and the loaded copies are pinned with one more dlopen reference so that
-    /// unloading runs none of their destructors; the answer is then "started".
+    /// One file of <see cref="LoadEach"/>: "ok VALUE", "refused STAGE: CAUSE", "faulted FAULT" or "threw TYPE:
+    /// MESSAGE". With <paramref name="startOnly"/> only what the runtime does runs (the loader, then init code under the
+    /// fault guard): no call of the host's through the slot, and the loaded copies are pinned with one more dlopen
+    /// reference so that unloading runs none of their destructors; the answer is then "started".
     /// </summary>
     public static string LoadOne(int index, string file, bool startOnly)
     {
@@ -148,12 +150,16 @@ internal static unsafe class ChildScenarios
                 else
                 {
                     Mark(index, "call");
-                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? ((delegate* unmanaged<long, long>)slot)(10) : -1);
+                    outcome = "ok " + (bench.Runtime.TryGetProc("m", "value", out nint slot) ? (long)bench.Runtime.CallGuarded(slot, 10) : -1);
                 }
             }
             catch (ModuleLoadException e)
             {
                 outcome = $"refused {e.Stage}: {OneLine(e.Cause)}";
+            }
+            catch (ModuleFaultException e)
+            {
+                outcome = $"faulted {OneLine(e.Fault.Describe())}";
             }
             catch (Exception e)
             {

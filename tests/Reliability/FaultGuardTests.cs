@@ -182,7 +182,7 @@ public sealed unsafe partial class FaultGuardTests : WorkbenchFixture
     /// The paths of this process's mappings of the runtime's copies whose name starts with <paramref name="prefix"/>,
     /// once each (the copies earlier tests' faulted libraries left mapped are in other directories).
     /// </summary>
-    private static List<string> MappedCopies(HcrRuntime runtime, string prefix) =>
+    internal static List<string> MappedCopies(HcrRuntime runtime, string prefix) =>
         [.. File.ReadLines("/proc/self/maps")
             .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
             .Where(fields => fields.Length == 6 && fields[5].StartsWith(Path.Combine(runtime.CopyDirectory, prefix), StringComparison.Ordinal))

@@ -15,6 +15,9 @@ internal enum FuzzOutcome
     /// <summary>Refused with a <c>ModuleLoadException</c> (the stage is counted too).</summary>
     Refused,
 
+    /// <summary>Loaded, and the host's call of <c>value(10)</c> faulted and was contained: a typed error (<c>ModuleFaultException</c>).</summary>
+    CallFaulted,
+
     /// <summary>An exception that is not the runtime's typed error: a defect.</summary>
     Untyped,
 
@@ -35,7 +38,10 @@ internal sealed class FuzzReport
 
     public Dictionary<string, int> RefusedByStage { get; } = [];
 
-    /// <summary>Refusals that were a contained fault, by the module function that faulted and the signal ("Init000 SIGSEGV").</summary>
+    /// <summary>
+    /// Contained faults — refusals whose init or metadata call faulted, and faulted calls of the host's — by the function
+    /// that faulted, the signal and where the PC was ("Init000 SIGSEGV in the module", "value(10) SIGILL in libc.so.6").
+    /// </summary>
     public Dictionary<string, int> FaultsByFunction { get; } = [];
 
     public List<string> Untyped { get; } = [];
@@ -213,19 +219,28 @@ internal static partial class LibraryFuzz
             {
                 string stage = detail.Split(':')[0];
                 report.RefusedByStage[stage] = report.RefusedByStage.GetValueOrDefault(stage) + 1;
-                if (FaultLine().Match(detail) is { Success: true } fault)
+                if (RefusalFault().Match(detail) is { Success: true } fault)
                 {
-                    // Where the PC was: the module's own code (its copies are named m.g<generation>.<n>.so) or a library.
-                    string image = fault.Groups[3].Success ? fault.Groups[3].Value : "unmapped";
-                    string key = $"{fault.Groups[1].Value} {fault.Groups[2].Value} in {(ModuleCopy().IsMatch(image) ? "the module" : image)}";
-                    report.FaultsByFunction[key] = report.FaultsByFunction.GetValueOrDefault(key) + 1;
+                    CountFault(report, fault.Groups["function"].Value, fault);
                 }
+            }
+            else if (outcome == FuzzOutcome.CallFaulted && CallFault().Match(detail) is { Success: true } fault)
+            {
+                CountFault(report, "value(10)", fault);
             }
             else if (outcome == FuzzOutcome.Untyped)
             {
                 report.Untyped.Add($"{cases[i].Kind}: {detail}");
             }
         }
+    }
+
+    private static void CountFault(FuzzReport report, string function, Match fault)
+    {
+        // Where the PC was: the module's own code (its copies are named m.g<generation>.<n>.so) or a library.
+        string image = fault.Groups["image"].Success ? fault.Groups["image"].Value : "unmapped";
+        string key = $"{function} {fault.Groups["signal"].Value} in {(ModuleCopy().IsMatch(image) ? "the module" : image)}";
+        report.FaultsByFunction[key] = report.FaultsByFunction.GetValueOrDefault(key) + 1;
     }
 
     /// <summary>Refused before dlopen: the file's code never ran.</summary>
@@ -288,6 +303,7 @@ internal static partial class LibraryFuzz
         {
             "ok" => (detail == "11" ? FuzzOutcome.Correct : FuzzOutcome.OtherAnswer, detail),
             "refused" => (FuzzOutcome.Refused, detail),
+            "faulted" => (FuzzOutcome.CallFaulted, detail),
             "started" => (FuzzOutcome.Started, detail),
             _ => (FuzzOutcome.Untyped, detail),
         };
@@ -321,12 +337,19 @@ internal static partial class LibraryFuzz
         return bytes;
     }
 
-    [GeneratedRegex(@"^(\d+) ((?:ok|refused|threw|started)(?: .*)?)$")]
+    /// <summary>A contained fault as <c>ModuleFault.Describe</c> puts it: "SIGSEGV (...) at address 0x0, pc 0x7f.. (m.g0.1.so+0x1139)".</summary>
+    private const string Described = @"(?<signal>SIG\w+) .*?, pc 0x[0-9a-f]+(?: \((?<image>[^+)]+)\+0x[0-9a-f]+\))?";
+
+    [GeneratedRegex(@"^(\d+) ((?:ok|refused|faulted|threw|started)(?: .*)?)$")]
     private static partial Regex AnswerLine();
 
     /// <summary>A refusal's detail when the fault guard contained a fault: "Init: Init000 faulted: SIGSEGV (...".</summary>
-    [GeneratedRegex(@"^\w+: (.+?) faulted: (SIG\w+) .*?, pc 0x[0-9a-f]+(?: \(([^+)]+)\+0x[0-9a-f]+\))?")]
-    private static partial Regex FaultLine();
+    [GeneratedRegex(@"^\w+: (?<function>.+?) faulted: " + Described)]
+    private static partial Regex RefusalFault();
+
+    /// <summary>The detail of a faulted call of the host's: the fault described.</summary>
+    [GeneratedRegex("^" + Described)]
+    private static partial Regex CallFault();
 
     [GeneratedRegex(@"^m\.g\d+\.\d+\.so$")]
     private static partial Regex ModuleCopy();
