@@ -55,7 +55,9 @@ public sealed record HcrRuntimeOptions
     /// <see cref="ModuleLoadException"/> carrying a <see cref="ModuleFault"/>, and the library that faulted stays mapped
     /// for good. The guard installs process-wide signal handlers that chain to the ones installed before. Limits: a wild
     /// write that does not fault is not seen; locks the faulting code held stay held; faults inside <c>dlopen</c>
-    /// (ELF constructors) are not contained. False: no guard is installed and such a fault ends the process.
+    /// (ELF constructors) are not contained. The host's own calls are guarded only when made through
+    /// <see cref="HcrRuntime.CallGuarded(nint, nint, nint)"/>. False: no guard is installed, such a fault ends the process,
+    /// and <c>CallGuarded</c> refuses.
     /// </summary>
     public bool ContainFaults { get; init; } = true;
 

@@ -51,6 +51,31 @@ public sealed unsafe class BadModuleInputTests
         });
     }
 
+    [Test]
+    public void WithTheTrialStartNoMutatedLibraryEndsItsProcess()
+    {
+        const int perKind = 25;
+        ChildScenarios.Trial = ModuleTrial.Start;
+        FuzzReport report;
+        try
+        {
+            report = LibraryFuzz.Run(LibraryFuzz.Original(_bench), perKind, seed: 1, perFileTimeout: TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            ChildScenarios.Trial = ModuleTrial.None;
+        }
+
+        TestContext.Out.WriteLine(report);
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Total, Is.EqualTo(1 + (4 * perKind)));
+            Assert.That(report.Untyped, Is.Empty);
+            Assert.That((report.Count(FuzzOutcome.Crashed), report.Count(FuzzOutcome.Hung)), Is.EqualTo((0, 0)));
+            Assert.That(report.RefusedByStage.GetValueOrDefault("Trial"), Is.GreaterThan(0), "the trial start refused some, so it ran");
+        });
+    }
+
     [TestCase("cycle", TestName = "ImportCycle")]
     [TestCase("self", TestName = "SelfImport")]
     [TestCase("missing", TestName = "MissingImport")]

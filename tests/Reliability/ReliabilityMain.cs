@@ -19,6 +19,8 @@ namespace HcrLab.Tests.Reliability;
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
 /// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.Trial = Load (a child process loads
 ///                                                   each copy first)
+/// fuzz ... --trial-start, load-each --trial-start ... the same with Trial = Start (and a child process runs the whole
+///                                                   start first)
 /// </code>
 /// </summary>
 internal static class ReliabilityMain
@@ -27,7 +29,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial] | crash-at-init [--no-guard] | crash-outside-guard | misaligned-call | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial | --trial-start] | crash-at-init [--no-guard] | crash-outside-guard | misaligned-call | load-each FILE...");
             return 2;
         }
 
