@@ -111,7 +111,7 @@ public sealed unsafe class GuardedCallTests : WorkbenchFixture
     {
         Bench.Build("a", 1, Module());
         Runtime.Start("a");
-        var holder = RegisterOnAnotherThread("holder");
+        var holder = Runtime.RegisterOnAnotherThread("holder");
         nint oldCrash = Runtime.GetProcSymbol("a", "crash").Target;
         string oldCopy = Path.GetFileName(Runtime.GetModule("a").LoadedCopyPath)!;
         Bench.Build("a", 2, Module());
@@ -223,15 +223,6 @@ public sealed unsafe class GuardedCallTests : WorkbenchFixture
     private static string Module() =>
         Procs + ModuleReloadTests.Module(datInit: "hcrRegisterProc(M, \"crash\", (void*)crash); hcrRegisterProc(M, \"divide\", (void*)divide);");
 
-    /// <summary>Registers a thread other than the reloading one, which holds replaced images until it reports or goes.</summary>
-    private HcrThread RegisterOnAnotherThread(string name)
-    {
-        HcrThread? thread = null;
-        var registering = new Thread(() => thread = Runtime.RegisterThread(name));
-        registering.Start();
-        registering.Join();
-        return thread!;
-    }
 
     [UnmanagedCallersOnly]
     private static nint CatchNullReference(nint a0, nint a1)

@@ -11,7 +11,7 @@ namespace HcrLab.Tests.Reliability;
 [TestFixture]
 [Category("Reliability")]
 [NonParallelizable]
-public sealed unsafe class TrialLoadTests : WorkbenchFixture
+public sealed unsafe class TrialLoadTests : TrialFixture
 {
     public enum Fault
     {
@@ -22,11 +22,7 @@ public sealed unsafe class TrialLoadTests : WorkbenchFixture
         DestructorChangesRbx,
     }
 
-    private HcrRuntime Runtime => Bench.Runtime;
-
-    [SetUp]
-    public void UseTrialLoads() =>
-        ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { Trial = ModuleTrial.Load }));
+    private protected override ModuleTrial Trial => ModuleTrial.Load;
 
     [TestCase(Fault.ConstructorWritesNull, "died of SIGSEGV: its constructors or destructors fault")]
     [TestCase(Fault.DestructorExecutesUd2, "died of SIGILL: its constructors or destructors fault")]

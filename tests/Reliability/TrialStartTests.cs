@@ -13,7 +13,7 @@ namespace HcrLab.Tests.Reliability;
 [TestFixture]
 [Category("Reliability")]
 [NonParallelizable]
-public sealed unsafe class TrialStartTests : WorkbenchFixture
+public sealed unsafe class TrialStartTests : TrialFixture
 {
     public enum Fault
     {
@@ -25,11 +25,7 @@ public sealed unsafe class TrialStartTests : WorkbenchFixture
         Init000CallsCodeThatReturnsWithItsStackOff,
     }
 
-    private HcrRuntime Runtime => Bench.Runtime;
-
-    [SetUp]
-    public void UseTrialStarts() =>
-        ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { Trial = ModuleTrial.Start }));
+    private protected override ModuleTrial Trial => ModuleTrial.Start;
 
     [TestCase(Fault.AbortInInit000, "died of SIGABRT in Init000")]
     [TestCase(Fault.ExitInDatInit000, "ended with exit status 0 in DatInit000")]

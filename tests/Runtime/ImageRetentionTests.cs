@@ -35,7 +35,7 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
     {
         Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
-        using var worker = RegisterOnAnotherThread("worker");
+        using var worker = Runtime.RegisterOnAnotherThread("worker");
         nint oldValue = Runtime.GetProcSymbol("a", "value").Target; // the v1 function itself, as a thread inside it would hold it
         string oldCopy = Runtime.GetModule("a").LoadedCopyPath!;
 
@@ -56,8 +56,8 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
     {
         Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
-        using var first = RegisterOnAnotherThread("first");
-        using var second = RegisterOnAnotherThread("second");
+        using var first = Runtime.RegisterOnAnotherThread("first");
+        using var second = Runtime.RegisterOnAnotherThread("second");
 
         Reload(2); // retires v1 at epoch 1
         first.ReportQuiescentState();
@@ -77,7 +77,7 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
         Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
         using var self = Runtime.RegisterThread("reloader"); // this thread reloads: it is outside module code then
-        var sleeper = RegisterOnAnotherThread("sleeper");
+        var sleeper = Runtime.RegisterOnAnotherThread("sleeper");
         sleeper.GoOffline();
 
         Reload(2);
@@ -100,7 +100,7 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
         Runtime.Diagnostic += (_, e) => diagnostics.Add(e.Message);
         Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
-        using var stuck = RegisterOnAnotherThread("stuck");
+        using var stuck = Runtime.RegisterOnAnotherThread("stuck");
 
         Reload(2);
         Reload(3);
@@ -121,7 +121,7 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
         ReplaceBench(() => new ModuleWorkbench(options: new HcrRuntimeOptions { MaxRetainedGenerations = 1, QuiescenceTimeout = TimeSpan.FromSeconds(30) }));
         Bench.Build("a", 1, ModuleReloadTests.Module());
         Runtime.Start("a");
-        using var slow = RegisterOnAnotherThread("slow");
+        using var slow = Runtime.RegisterOnAnotherThread("slow");
         Reload(2);
 
         // The second reload exceeds the bound and waits; the slow thread reports after 200 ms (a descheduled caller).
@@ -145,7 +145,7 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
     {
         Bench.Build("a", 1, ModuleReloadTests.Module(datInit: """{ void* p; hcrRegisterGlobal(M, "extra", 8, NULL, &p); }"""));
         Runtime.Start("a");
-        using var worker = RegisterOnAnotherThread("worker");
+        using var worker = Runtime.RegisterOnAnotherThread("worker");
 
         // v2 re-points "value" into itself in DatInit000, then fails in Init000: a caller may have entered v2 meanwhile.
         Bench.Build("a", 2, ModuleReloadTests.Module(counterSize: 4));
@@ -165,15 +165,5 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
     {
         Bench.Build("a", version, ModuleReloadTests.Module());
         Assert.That(Runtime.PerformCodeReload().Reloaded, Is.True);
-    }
-
-    /// <summary>Registers a thread other than the reloading one (the test drives its reports from here).</summary>
-    private HcrThread RegisterOnAnotherThread(string name)
-    {
-        HcrThread? thread = null;
-        var registering = new Thread(() => thread = Runtime.RegisterThread(name));
-        registering.Start();
-        registering.Join();
-        return thread!;
     }
 }
