@@ -17,6 +17,6 @@ internal static class TrialLoad
         var trial = TrialProcess.Run([library]);
         return trial.Passed(refusedItselfToo: false)
             ? null
-            : $"a trial load in a child process {trial.Ending}{trial.Said}{(trial.ExitCode > 128 ? ": its constructors or destructors fault" : "")}; it is not loaded into this process";
+            : $"a trial load in a child process {trial.Ending}{trial.Said}{(trial.DiedOfSignal ? ": its constructors or destructors fault" : "")}; it is not loaded into this process";
     }
 }

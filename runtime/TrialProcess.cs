@@ -87,11 +87,14 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
         return new TrialProcess(process.ExitCode, output.Result, error.Result);
     }
 
+    /// <summary>The child was ended by a signal (the exit status the shell reports for one: 128 + its number).</summary>
+    public bool DiedOfSignal => ExitCode is > 128 and < 160;
+
     /// <summary>What the trial's modules did to its process, for an exit that is theirs (not 0, 2 or 3): "died of SIGSEGV".</summary>
     public string Ending => ExitCode switch
     {
         null => $"did not finish within {Timeout.TotalSeconds:0} s (code that does not return)",
-        > 128 and < 160 => $"died of {ModuleFault.SignalName(ExitCode.Value - 128)}",
+        int code when DiedOfSignal => $"died of {ModuleFault.SignalName(code - 128)}",
         127 => "made the dynamic loader give up (exit 127)",
         4 when Verdict == "misaligned-host-call" => "saw module code call a host proc with a misaligned stack",
         5 when Verdict == "stack-off" => "saw module code return with its stack pointer off",

@@ -96,17 +96,11 @@ internal static class TrialStart
             return null;
         }
 
-        // The last step it began: "MODULE STEP" ("a Init000", "a unload", "b after-reload handler").
-        string step = trial.Output.Split('\n').LastOrDefault(l => l.StartsWith(Mark, StringComparison.Ordinal))?[Mark.Length..] ?? "";
-        int space = step.LastIndexOf(' ');
-        string module = space > 0 ? step[..space] : plan.Modules.FirstOrDefault(m => m.New).Name ?? plan.Modules[0].Name;
-        string where = space > 0 ? $" in {step[(space + 1)..]}" : "";
-        if (step.EndsWith(" after-reload handler", StringComparison.Ordinal))
-        {
-            int handler = step.Length - " after-reload handler".Length;
-            (module, where) = (step[..handler], " in an after-reload handler");
-        }
-
+        // The last step it began: "STEP MODULE" ("Init000 a", "unload a", "after-handler b"); none before the first load.
+        string mark = trial.Output.Split('\n').LastOrDefault(l => l.StartsWith(Mark, StringComparison.Ordinal))?[Mark.Length..] ?? "";
+        int space = mark.IndexOf(' ');
+        string module = space > 0 ? mark[(space + 1)..] : plan.Modules.FirstOrDefault(m => m.New).Name ?? plan.Modules[0].Name;
+        string where = space > 0 ? $" in {(mark[..space] == "after-handler" ? "an after-reload handler" : mark[..space])}" : "";
         return (module, $"a trial start in a child process {trial.Ending}{where}{trial.Said}; none of the modules' init code ran in this process");
     }
 }

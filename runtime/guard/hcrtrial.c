@@ -14,7 +14,7 @@
  * The plan: NUL-terminated fields, records one after the other:
  *   "generation" N | "max-global" N | "reload" | "system" NAME | "host-proc" MODULE NAME
  *   | "host-global" MODULE NAME SIZE | "module" NAME PATH NEW(0|1)
- * Before each step it writes "hcrtrial: at MODULE STEP" to standard output (unbuffered), so the host can say where a
+ * Before each step it writes "hcrtrial: at STEP MODULE" to standard output (unbuffered), so the host can say where a
  * trial that died was.
  *
  * Calls into module code (init functions, handlers, destructors: the trial runs these itself, in dlclose's order, and
@@ -65,9 +65,10 @@ static void verdict(const char* word)
     say(STDOUT_FILENO, "verdict ", word, NULL);
 }
 
-static void at(const char* module, const char* step)
+/* "hcrtrial: at STEP MODULE": the step one word (load, HcrInit000, ..., after-handler, unload), the module as named. */
+static void at(const char* step, const char* module)
 {
-    say(STDOUT_FILENO, "at ", module, step);
+    say(STDOUT_FILENO, "at ", step, module);
 }
 
 static __attribute__((noreturn)) void refused(const char* what, const char* detail)
@@ -132,7 +133,11 @@ static entry* find(table* t, const char* module, const char* name, bool add)
     if (key == NULL) _exit(EXIT_USAGE);
     memcpy(key, module, m + 1);
     memcpy(key + m + 1, name, n + 1);
-    if (t->capacity == 0 || 2 * (t->count + 1) > t->capacity) grow(t);
+    if (add && (t->capacity == 0 || 2 * (t->count + 1) > t->capacity)) grow(t);
+    if (t->capacity == 0) {
+        free(key);
+        return NULL;
+    }
     entry* e = slot(t, key, m + n + 2);
     if (e->key != NULL || !add) {
         free(key);
@@ -297,6 +302,12 @@ static void* register_proc(const char* module_name, const char* name, void* fn)
     return fn;
 }
 
+/* A global's block: zeroed, and a real one for size 0, as the runtime gives. */
+static void* zeroed_block(uint64_t size)
+{
+    return calloc(1, size == 0 ? 16 : size);
+}
+
 static void* get_proc(const char* module_name, const char* name)
 {
     if (module_name == NULL || name == NULL) return NULL;
@@ -309,16 +320,15 @@ static bool register_global(const char* module_name, const char* name, size_t si
     (void)marker;
     if (module_name == NULL || name == NULL) refused("hcrRegisterGlobal: a NULL name", NULL);
     if (out == NULL) refused("hcrRegisterGlobal: a NULL output pointer for ", name);
-    entry* e = find(&globals, module_name, name, false);
-    if (e != NULL) {
+    entry* e = find(&globals, module_name, name, true);
+    if (e->address != NULL) {
         if (e->size != size) refused("hcrRegisterGlobal: another size for ", name);
         *out = e->address;
         return false;
     }
     if (size > max_global) refused("hcrRegisterGlobal: a size above the limit for ", name);
-    void* block = calloc(1, size == 0 ? 16 : size);
+    void* block = zeroed_block(size);
     if (block == NULL) refused("hcrRegisterGlobal: no memory for ", name);
-    e = find(&globals, module_name, name, true);
     e->address = block;
     e->size = size;
     *out = block;
@@ -426,7 +436,7 @@ static void read_plan(void)
             const char* m = field();
             const char* n = field();
             uint64_t size = strtoull(field(), NULL, 10);
-            void* block = size <= max_global ? calloc(1, size == 0 ? 16 : size) : NULL;
+            void* block = size <= max_global ? zeroed_block(size) : NULL;
             if (block != NULL) {
                 entry* e = find(&globals, m, n, true);
                 e->address = block;
@@ -463,7 +473,7 @@ static void* required(module* m, const char* symbol)
 
 static void run_init(module* m)
 {
-    at(m->name, " Init000");
+    at("Init000 ", m->name);
     current_module = m->name;
     CALL0(m->init);
     current_module = "";
@@ -493,7 +503,7 @@ static int run_start(void)
     read_plan();
     for (size_t i = 0; i < module_count; i++) {
         module* m = &modules[i];
-        at(m->name, " load");
+        at("load ", m->name);
         m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
         if (m->handle == NULL) {
             say(STDERR_FILENO, m->name, ": ", dlerror());
@@ -507,10 +517,10 @@ static int run_start(void)
     }
 
     for (size_t i = 0; i < module_count; i++) {
-        at(modules[i].name, " HcrInit000");
+        at("HcrInit000 ", modules[i].name);
         checked_call((void*)modules[i].hcr_init, NULL, (void*)get_proc_address);
         if (modules[i].create_type_infos != NULL) {
-            at(modules[i].name, " HcrCreateTypeInfos");
+            at("HcrCreateTypeInfos ", modules[i].name);
             CALL0(modules[i].create_type_infos);
         }
     }
@@ -519,13 +529,13 @@ static int run_start(void)
     for (size_t i = 0; i < module_count; i++)
         if (strcmp(modules[i].name, system_name) == 0) first = &modules[i];
     if (first != NULL) {
-        at(first->name, " DatInit000");
+        at("DatInit000 ", first->name);
         CALL0(first->dat_init);
         run_init(first);
     }
     for (size_t i = 0; i < module_count; i++) {
         if (&modules[i] == first) continue;
-        at(modules[i].name, " DatInit000");
+        at("DatInit000 ", modules[i].name);
         CALL0(modules[i].dat_init);
     }
     for (size_t i = 0; i < module_count; i++)
@@ -534,13 +544,13 @@ static int run_start(void)
     if (reload) {
         for (size_t i = 0; i < handler_count; i++) {
             if (handlers[i].is_before) continue;
-            at(handlers[i].module, " after-reload handler");
+            at("after-handler ", handlers[i].module);
             checked_call((void*)handlers[i].fn, handlers[i].environment, NULL);
         }
     }
 
     for (size_t i = module_count; i-- > 0;) {
-        at(modules[i].name, " unload");
+        at("unload ", modules[i].name);
         run_destructors(modules[i].handle);
     }
     verdict("passed");
