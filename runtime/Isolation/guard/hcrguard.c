@@ -2,7 +2,7 @@
  * libhcrguard: runs a call into module code so that a hardware fault in it (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP)
  * returns to the caller with the signal, its si_code, the fault address and the faulting PC, instead of ending the
  * process. Built by HcrLab.Runtime.csproj as libhcrguard.so (loaded by the .NET runtime's P/Invoke) and libhcrguard.a
- * (linked into the NativeAOT library); the managed half is runtime/FaultGuard.cs.
+ * (linked into the NativeAOT library); the managed half is runtime/Isolation/FaultGuard.cs.
  *
  * A fault is contained only when all of these hold; otherwise the handler that was installed before ours runs (the
  * .NET runtime's, which turns faults in managed code into NullReferenceException and handles stack overflow, or the

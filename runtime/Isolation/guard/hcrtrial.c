@@ -1,6 +1,6 @@
 /*
  * hcrtrial: runs module code in a process of its own before the host does (HcrRuntimeOptions.Trial,
- * runtime/TrialLoad.cs and runtime/TrialStart.cs), so that code that would end the host's process ends this one, and
+ * runtime/Isolation/TrialLoad.cs and runtime/Isolation/TrialStart.cs), so that code that would end the host's process ends this one, and
  * the host refuses the module instead. Built by HcrLab.Runtime.csproj next to libhcrguard.
  *
  * hcrtrial LIBRARY   The trial load: loads one library (its ELF constructors run), then runs its destructors.

@@ -1,7 +1,7 @@
 /*
  * Why libhcrguard does not contain SIGABRT (runtime/RELIABILITY.md): glibc aborts from inside malloc's own checks
  * while it holds the arena's lock, so a longjmp out of that abort leaves the lock held and the next malloc waits
- * forever. Run: gcc -O0 -o /tmp/sigabrt runtime/guard/sigabrt-experiment.c -lpthread && /tmp/sigabrt; echo $?
+ * forever. Run: gcc -O0 -o /tmp/sigabrt runtime/Isolation/guard/sigabrt-experiment.c -lpthread && /tmp/sigabrt; echo $?
  * Prints "double free or corruption (!prev)", "contained SIGABRT", then hangs until the alarm: exit status 142.
  */
 #define _GNU_SOURCE

@@ -4,7 +4,7 @@
  * dlopen on any other thread waits forever. Build the guard (dotnet build runtime), then:
  *   echo '__attribute__((constructor)) static void boom(void) { *(volatile int*)0 = 1; }' |
  *     gcc -shared -fPIC -x c - -o /tmp/constructor-fault.so
- *   gcc -O1 -o /tmp/dlopen-experiment runtime/guard/dlopen-experiment.c -Lruntime/obj/hcrguard -l:libhcrguard.a -lpthread
+ *   gcc -O1 -o /tmp/dlopen-experiment runtime/Isolation/guard/dlopen-experiment.c -Lruntime/obj/hcrguard -l:libhcrguard.a -lpthread
  *   /tmp/dlopen-experiment; echo $?                              # no fault: the other thread's dlopen returns, exit 0
  *   /tmp/dlopen-experiment /tmp/constructor-fault.so; echo $?    # "signal 11", then the other thread hangs: exit 142
  */
