@@ -124,18 +124,21 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
         using var slow = Runtime.RegisterOnAnotherThread("slow");
         Reload(2);
 
-        // The second reload exceeds the bound and waits; the slow thread reports after 200 ms (a descheduled caller).
+        // The second reload exceeds the bound and waits. The slow thread reports only once that reload has retired v2 (two
+        // retained images exist only while reload 3 waits over the bound of 1), so the order is fixed by state, not by a
+        // sleep; a reload that returned without waiting would find reported false, or would have forced v1 out.
+        bool reported = false;
         var reporter = new Thread(() =>
         {
-            Thread.Sleep(200);
+            SpinWait.SpinUntil(() => Retention.RetainedImages == 2);
+            Volatile.Write(ref reported, true);
             slow.ReportQuiescentState();
         });
         reporter.Start();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         Reload(3);
         reporter.Join();
 
-        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)).And.LessThan(TimeSpan.FromSeconds(20)));
+        Assert.That(Volatile.Read(ref reported), Is.True, "reload 3 returned only after the slow thread reported");
         Assert.That((Retention.ForcedUnloads, Retention.UnloadedImages, Retention.RetainedImages), Is.EqualTo((0L, 2L, 0)),
             "the report came after reload 3 retired v2, so it releases v1 and v2");
     }
