@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace HcrLab.Tests.Arm64;
 
 /// <summary>
@@ -63,6 +65,24 @@ public sealed class Arm64ProgramTests
         var result = _toolchain.Run(Path.Combine(Arm64Toolchain.GuardOutput, "hcrtrial"), module);
 
         Assert.That(result.Output.ReplaceLineEndings("\n"), Is.EqualTo($"hcrtrial: verdict {verdict}\n"), result.Error);
+        Assert.That(result.ExitCode, Is.EqualTo(exitCode), result.Error);
+    }
+
+    // hcrtrial --start's plan (NUL-terminated fields): the host's proc host/tick, then module m at its path, new.
+    [TestCase(false, 0, "passed", TestName = "AHostProcCalledWithAnAlignedSpAnswers")]
+    [TestCase(true, 4, "misaligned-host-call", TestName = "AHostProcCalledWithSp8BytesOffEndsTheTrial")]
+    public void TheTrialStartsHostProcStubChecksSpAlignment(bool misaligned, int exitCode, string verdict)
+    {
+        string module = _toolchain.Compile($"host-call-{misaligned}.so", "-shared", "-fPIC", $"-DMISALIGNED={(misaligned ? 1 : 0)}",
+            Arm64Toolchain.Source("tests", "Arm64", "programs", "host-call-module.c"));
+        byte[] plan = Encoding.UTF8.GetBytes($"host-proc\0host\0tick\0module\0m\0{module}\01\0");
+
+        var result = _toolchain.RunWithInput(plan, Path.Combine(Arm64Toolchain.GuardOutput, "hcrtrial"), "--start");
+
+        string unload = misaligned ? "" : "hcrtrial: at unload m\n";
+        Assert.That(result.Output.ReplaceLineEndings("\n"), Is.EqualTo(
+            "hcrtrial: at load m\nhcrtrial: at HcrInit000 m\nhcrtrial: at DatInit000 m\nhcrtrial: at Init000 m\n" +
+            $"{unload}hcrtrial: verdict {verdict}\n"), result.Error);
         Assert.That(result.ExitCode, Is.EqualTo(exitCode), result.Error);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using HcrLab.Scenarios;
 using HcrLab.Tests.Native;
 
@@ -64,10 +65,37 @@ internal sealed class Arm64Toolchain : IDisposable
     }
 
     /// <summary>Runs an aarch64 program (under qemu-aarch64 on another CPU) to its end or its deadline.</summary>
-    public ProcessResult Run(string program, params string[] arguments) =>
-        _qemu is null
-            ? NativeToolchain.Run(program, arguments, Directory, Deadline)
-            : NativeToolchain.Run(_qemu, ["-L", Sysroot, program, .. arguments], Directory, Deadline);
+    public ProcessResult Run(string program, params string[] arguments) => RunWithInput([], program, arguments);
+
+    /// <summary>The same, with <paramref name="input"/> on its standard input.</summary>
+    public ProcessResult RunWithInput(byte[] input, string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(_qemu ?? program)
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string argument in _qemu is null ? arguments : ["-L", Sysroot, program, .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardInput.BaseStream.Write(input);
+        process.StandardInput.Close();
+        if (!process.WaitForExit(Deadline))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{program} did not finish within {Deadline.TotalSeconds} s");
+        }
+
+        process.WaitForExit();
+        return new ProcessResult(process.ExitCode, output.Result, error.Result);
+    }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }
