@@ -154,9 +154,9 @@ static entry* find(table* t, const char* module, const char* name, bool add)
    host_proc_stub: what the trial gives module code for a proc of the host. It answers 0, and ends the trial when the
    call reached it on a stack that breaks the ABI's 16-byte alignment at a call.
 
-   checked_call(fn, a0, a1): calls fn(a0, a1) with the callee-saved registers set to a non-canonical address and 66
-   copies of stack_trap's address on the stack above the frame it hands over, checks that those registers and the
-   stack pointer come back unchanged (the ABI makes them the callee's to preserve; the loader relies on it when it
+   checked_call(fn, a0, a1): calls fn(a0, a1) with the callee-saved registers set to a non-canonical address and
+   copies of stack_trap's address on the stack above the frame it hands over (65 on x86-64, 66 on aarch64), checks
+   that those registers (and on aarch64 the stack pointer itself) come back unchanged (the ABI makes them the callee's to preserve; the loader relies on it when it
    calls destructors), then puts everything back. Code that keeps the ABI never sees the difference. Code whose stack
    pointer is off when it returns (a flipped bit in a stack adjustment, a push or pop too many) returns through a trap
    slot, or with a poisoned register, or with another stack pointer, and ends the trial here whatever the stack held: in
@@ -252,8 +252,8 @@ __asm__(
 /* AAPCS64: sp is 16-byte aligned at every call (a call pushes nothing: the return address is in x30). Trap slots: a
    callee reloads x30 from its frame record, so one that finds its frame at the wrong sp loads a trap address and
    returns into stack_trap; one that returns with sp off by a whole frame is caught by the sp compare. The sp check
-   comes after the register checks, as on x86-64, and every exit realigns sp first (`and` may write sp). x18, the
-   platform register, and the low halves of v16-v31 are not the callee's to keep. */
+   comes after the register checks, and every exit realigns sp first (`and` may write sp). x18 (the platform
+   register) and v16-v31 are not the callee's to keep, nor the upper halves of v8-v15. */
 __asm__(
     ".text\n"
     ".p2align 4\n"
