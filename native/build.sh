@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Publishes the runtime as a native library and builds the C example against it.
 #   native/build.sh publish [OUT]   OUT/lib/libhcrlab.so (NativeAOT) and OUT/lib/libnimhcr.so -> libhcrlab.so
+#   native/build.sh publish --rid linux-arm64 [OUT]
+#                                   the same for arm64, cross-published from x86-64 (OUT defaults to
+#                                   artifacts/native/linux-arm64): installs the cross toolchain when missing
 #   native/build.sh example [OUT]   publish if needed, then OUT/example/host and its two modules (gcc)
 #   native/build.sh run [OUT]       example, then runs it (LD_LIBRARY_PATH=OUT/lib)
 #   native/build.sh nim [OUT]       publish if needed; Nim 1.6's own runtime (OUT/nim/reference: libnimhcr.so,
@@ -14,7 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 command=${1:-}
-out=$(realpath -m "${2:-$top/artifacts/native}")
+out=$(realpath -m -- "${2:-$top/artifacts/native}")
 lib="$out/lib"
 
 publish_is_current() {
@@ -105,11 +108,43 @@ bench() {
     awk -F'\t' '{ printf "| %s | %s %s | %s %s | %.2f |\n", $1, $2, $3, $5, $6, ($2 > 0 ? $5 / $2 : 0) }'
 }
 
+# ---- cross-publishing for another CPU (linux-arm64 from x86-64), apart from the host's publish above ----------------
+
+# publish --rid RID [OUT]: NativeAOT for RID. On x86-64 the link step runs the cross gcc through cross/aarch64-linux-gnu-cc
+# (it drops the clang-only --target argument) and objcopy is the cross one; the runtime's project builds the arm64
+# libhcrguard.a and hcrtrial that go with it (runtime/obj/hcrguard/linux-arm64). Always publishes (no freshness check:
+# nothing reuses an arm64 copy yet).
+publish_for_rid() {
+  local rid=$1 rid_out rid_lib staging
+  case "$rid" in
+    linux-arm64) ;;
+    *) echo "native/build.sh: --rid $rid: only linux-arm64 is cross-published (the host's library: publish without --rid)" >&2; exit 64 ;;
+  esac
+  rid_out=$(realpath -m "${2:-$top/artifacts/native/$rid}")
+  rid_lib="$rid_out/lib"
+  staging="$rid_out/publish"
+  "$here/cross/ensure-arm64-toolchain.sh" || exit 3
+  local cross=()
+  if [ "$(uname -m)" != aarch64 ]; then
+    cross=(-p:CppCompilerAndLinker="$here/cross/aarch64-linux-gnu-cc" -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+  fi
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  rm -rf "$staging"
+  dotnet publish "$here/HcrLab.Native.csproj" -c Release -r "$rid" "${cross[@]}" -nologo -v quiet -clp:ErrorsOnly -o "$staging" >&2
+  mkdir -p "$rid_lib"
+  cp "$staging/HcrLab.Native.so" "$rid_lib/libhcrlab.so.tmp"
+  mv -f "$rid_lib/libhcrlab.so.tmp" "$rid_lib/libhcrlab.so"
+  cp "$top/runtime/obj/hcrguard/$rid/hcrtrial" "$rid_lib/hcrtrial"
+  ln -sfn libhcrlab.so "$rid_lib/libnimhcr.so"
+  echo "$rid_lib/libhcrlab.so"
+}
+
 case "$command" in
-  publish) publish; echo "$lib/libhcrlab.so" ;;
+  publish) if [ "${2:-}" = --rid ]; then publish_for_rid "${3:-}" "${4:-}"; exit; fi
+           publish; echo "$lib/libhcrlab.so" ;;
   example) example; echo "$out/example/host" ;;
   run) example; cd "$out/example" && LD_LIBRARY_PATH="$lib" ./host ;;
   nim) nim_runtimes; echo "$out/nim" ;;
   bench) bench "${3:-}" ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -4,7 +4,7 @@ namespace HcrLab.Scenarios;
 
 /// <summary>
 /// Compiles one C file into a module's shared library with the machine's gcc (<c>-shared -fPIC -O1</c>, warnings as
-/// errors). The library is written to a temporary name and moved into place, so a runtime watching the output never
+/// errors), or with the compiler of another CPU (<see cref="ModuleTarget"/>). The library is written to a temporary name and moved into place, so a runtime watching the output never
 /// sees half a file.
 /// </summary>
 public sealed class ModuleBuilder
@@ -17,6 +17,13 @@ public sealed class ModuleBuilder
     public ModuleBuilder(string? compiler = null)
     {
         Compiler = compiler ?? FindCompiler() ?? throw new CompilerNotFoundException("gcc");
+    }
+
+    /// <summary>Builds modules for <paramref name="target"/>, with its compiler (<see cref="ModuleTarget.Compiler"/>).</summary>
+    /// <exception cref="CompilerNotFoundException">That compiler is not on PATH.</exception>
+    public ModuleBuilder(ModuleTarget target)
+        : this(FindOnPath(target.Compiler) ?? throw new CompilerNotFoundException(target.Compiler))
+    {
     }
 
     /// <summary>The compiler's full path.</summary>

@@ -34,6 +34,39 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/*
+ * ---- what differs by CPU: the faulting PC in the signal context, and the state module code may leave changed ----
+ * FP_CONTROL_SAVE(c) keeps the floating-point control state before module code runs; FP_CONTROL_RESTORE(c) puts it
+ * back (after a normal return and after a contained fault), and AFTER_MODULE_CODE(c) does the same while telling the
+ * compiler that every callee-saved register is clobbered, so that hcr_guard_call saves them all on entry, restores
+ * them on return and reloads what it needs from its stack: code that runs wild may return with any of them changed
+ * (the fuzz found a module returning with another r14).
+ */
+#if defined(__x86_64__)
+typedef struct fp_control { uint32_t mxcsr; uint16_t x87_control; } fp_control;
+/* The SSE and x87 control words; the direction flag is cleared as the SysV ABI requires at a call and return. */
+#define FP_CONTROL_SAVE(c) __asm__ volatile ("stmxcsr %0\n\tfnstcw %1" : "=m"((c).mxcsr), "=m"((c).x87_control))
+#define FP_CONTROL_RESTORE(c) __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"((c).mxcsr), "m"((c).x87_control))
+#define AFTER_MODULE_CODE(c) \
+    __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"((c).mxcsr), "m"((c).x87_control) \
+                      : "rbx", "rbp", "r12", "r13", "r14", "r15", "memory")
+static uint64_t fault_pc(const ucontext_t* context) { return (uint64_t)context->uc_mcontext.gregs[REG_RIP]; }
+#elif defined(__aarch64__)
+/* FPCR (rounding, flush-to-zero, default NaN, trap enables) is the only control state AAPCS64 asks callees to keep. */
+typedef struct fp_control { uint64_t fpcr; } fp_control;
+#define FP_CONTROL_SAVE(c) __asm__ volatile ("mrs %0, fpcr" : "=r"((c).fpcr))
+#define FP_CONTROL_RESTORE(c) __asm__ volatile ("msr fpcr, %0" : : "r"((c).fpcr))
+/* x19-x29 and d8-d15 are AAPCS64's callee-saved registers (of v8-v15 only the low 64 bits, which d8-d15 name). */
+#define AFTER_MODULE_CODE(c) \
+    __asm__ volatile ("msr fpcr, %0" : : "r"((c).fpcr) \
+                      : "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", \
+                        "d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15", "memory")
+/* The kernel's sigcontext holds the PC as a field of its own (the fault address is si_addr, as on every CPU). */
+static uint64_t fault_pc(const ucontext_t* context) { return (uint64_t)context->uc_mcontext.pc; }
+#else
+#error "hcrguard: no fault-context decoding for this CPU (x86-64 and aarch64 are the ones it knows)"
+#endif
+
 /* What a guarded call reports: the layout FaultGuard.cs mirrors (GuardFrame); keep both in step. */
 typedef struct hcr_guard_frame {
     int32_t probe;             /* 1: a read of our own (hcr_guard_strnlen), contained wherever it faults */
@@ -193,7 +226,7 @@ static void on_fault(int signal_number, siginfo_t* info, void* context)
 {
     int32_t depth = thread_depth;
     hcr_guard_state* state = depth > 0 && thread_states != NULL ? &thread_states[depth - 1] : NULL;
-    uint64_t pc = (uint64_t)((ucontext_t*)context)->uc_mcontext.gregs[REG_RIP];
+    uint64_t pc = fault_pc((const ucontext_t*)context);
     if (state != NULL && state->armed && info->si_code > 0 && (state->probe || pc_is_native_code(pc))) {
         state->armed = 0;
         state->signal = signal_number;
@@ -238,7 +271,7 @@ EXPORT int hcr_guard_install(const char* runtime_directory)
     return install_error;
 }
 
-/* Calls fn(a0, a1) (a function of up to two pointer arguments; on x86-64 a function of fewer ignores the rest) with
+/* Calls fn(a0, a1) (a function of up to two pointer arguments; on x86-64 and aarch64 a function of fewer ignores the rest) with
    the frame armed. Returns 0 and stores the return register in *result (when result is not NULL), or the number of
    the signal that was contained (frame holds the details). */
 EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, void** result)
@@ -253,9 +286,8 @@ EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, 
     }
 
     hcr_guard_state* state = &all[depth];
-    uint32_t mxcsr;
-    uint16_t x87_control;
-    __asm__ volatile ("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_control));
+    fp_control control;
+    FP_CONTROL_SAVE(control);
     state->armed = 0;
     state->probe = frame->probe;
     state->signal = 0;
@@ -263,7 +295,7 @@ EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, 
     state->address = 0;
     state->pc = 0;
     if (sigsetjmp(state->jump, 1) != 0) {
-        __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control));
+        FP_CONTROL_RESTORE(control);
         thread_depth = depth;
         frame->signal = state->signal;
         frame->code = state->code;
@@ -275,11 +307,8 @@ EXPORT int hcr_guard_call(hcr_guard_frame* frame, void* fn, void* a0, void* a1, 
     thread_depth = depth + 1;
     state->armed = 1;
     void* value = ((void* (*)(void*, void*))fn)(a0, a1);
-    /* Code that runs wild may return with callee-saved registers, the direction flag or the floating-point control
-       words changed (the fuzz found a module returning with another r14). Tell the compiler every callee-saved
-       register is clobbered, so that it saves them all on entry, restores them on return and reloads what it needs
-       from the stack; and put the flag and the control words back. */
-    __asm__ volatile ("cld\n\tldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87_control) : "rbx", "rbp", "r12", "r13", "r14", "r15", "memory");
+    /* Code that runs wild may return with callee-saved registers or the floating-point control state changed. */
+    AFTER_MODULE_CODE(control);
     state->armed = 0;
     thread_depth = depth;
     frame->signal = 0;
@@ -338,10 +367,22 @@ EXPORT void* hcr_guard_self(void) { return (void*)&hcr_guard_self; }
  * the rule (a flipped bit in a stack adjustment) would end the process inside .NET, where no guard may act. Each shim
  * realigns the stack (force_align_arg_pointer) and calls its target with the six integer argument registers passed
  * through: every C ABI function takes at most six integer or pointer arguments and returns in rax.
+ *
+ * x86-64 only. On x86-64 nothing checks rsp: `call` pushes 8 bytes, code may move rsp by any amount, and a stack 8 bytes
+ * off runs on silently until the first aligned SSE store, which is in .NET's stub. On aarch64 a call pushes nothing
+ * (the return address is in x30), and the hardware checks sp itself: Linux enables the SP alignment check for user
+ * space (SCTLR_EL1.SA0), so any load or store based on an sp that is not 16-byte aligned raises SIGBUS. Module code
+ * whose sp is off therefore faults at its own next frame store (its prologue's `stp x29, x30, [sp, #-16]!`, or the
+ * spill before its call), inside module code, where the guard contains it; it cannot carry a misaligned stack into
+ * .NET without touching the stack first. There hcr_guard_realigned hands back the target itself, so the runtime's C
+ * ABI code stays the same for both CPUs. (qemu-user does not emulate the SP alignment check: this is proven on real
+ * arm64 hardware only.)
  */
+#define ABI_SHIMS 16
+
+#if defined(__x86_64__)
 typedef uint64_t (*abi_function)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
-#define ABI_SHIMS 16
 static abi_function abi_targets[ABI_SHIMS];
 
 #define ABI_SHIM(i)                                                                                         \
@@ -358,14 +399,20 @@ static abi_function const abi_shims[ABI_SHIMS] = {
     abi_shim_8, abi_shim_9, abi_shim_10, abi_shim_11, abi_shim_12, abi_shim_13, abi_shim_14, abi_shim_15,
 };
 
-/* Shim number index now calls target; returns the shim's address, or NULL for an index out of range. Set each index
- * once, before the shim is handed out. */
+#endif
+
+/* Shim number index now calls target; returns the shim's address (on aarch64 the target itself), or NULL for an index
+ * out of range. Set each index once, before the shim is handed out. */
 EXPORT void* hcr_guard_realigned(int32_t index, void* target)
 {
     if (index < 0 || index >= ABI_SHIMS || target == NULL) {
         return NULL;
     }
 
+#if defined(__x86_64__)
     __atomic_store_n(&abi_targets[index], (abi_function)target, __ATOMIC_RELEASE);
     return (void*)abi_shims[index];
+#else
+    return target;   /* no shim: see above */
+#endif
 }

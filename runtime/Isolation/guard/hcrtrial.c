@@ -149,17 +149,33 @@ static entry* find(table* t, const char* module, const char* name, bool add)
     return e;
 }
 
-/* ---- the host's procs: a stub that answers 0, and checks the stack alignment a call must keep --------------- */
+/* ---- the host's procs and calls into module code: per CPU ---------------------------------------------------------
 
-/* Called by the stub, on a realigned stack, when a call reached it with the stack 8 bytes off. */
+   host_proc_stub: what the trial gives module code for a proc of the host. It answers 0, and ends the trial when the
+   call reached it on a stack that breaks the ABI's 16-byte alignment at a call.
+
+   checked_call(fn, a0, a1): calls fn(a0, a1) with the callee-saved registers set to a non-canonical address and
+   copies of stack_trap's address on the stack above the frame it hands over (65 on x86-64, 66 on aarch64), checks
+   that those registers (and on aarch64 the stack pointer itself) come back unchanged (the ABI makes them the callee's to preserve; the loader relies on it when it
+   calls destructors), then puts everything back. Code that keeps the ABI never sees the difference. Code whose stack
+   pointer is off when it returns (a flipped bit in a stack adjustment, a push or pop too many) returns through a trap
+   slot, or with a poisoned register, or with another stack pointer, and ends the trial here whatever the stack held: in
+   the host the same slots hold other values, and what might happen to work in this process by luck would end the
+   host. One thread: the stack pointer to come back to is a static. */
+static void* checked_sp __attribute__((used));
+
+/* Called by the stub, on a realigned stack, when a call reached it with the stack misaligned. */
 static __attribute__((noreturn, used)) void misaligned_host_call(void)
 {
-    say(STDERR_FILENO, "module code called a host proc with a misaligned stack (the SysV ABI's 16-byte alignment at the call)", NULL, NULL);
+    say(STDERR_FILENO, "module code called a host proc with a misaligned stack (the ABI's 16-byte alignment at the call)", NULL, NULL);
     verdict("misaligned-host-call");
     _exit(EXIT_MISALIGNED);
 }
 
-/* At entry a correct call leaves rsp = 16n + 8 (the return address on an aligned stack). */
+#if defined(__x86_64__)
+#define CALLEE_SAVED "rbx, rbp, r12-r15"
+/* At entry a correct call leaves rsp = 16n + 8 (the return address on an aligned stack). Trap slots: the return
+   address is on the stack, so a `ret` with rsp off pops one of them. */
 __asm__(
     ".text\n"
     ".p2align 4\n"
@@ -174,21 +190,8 @@ __asm__(
     "    ret\n"
     "1:  and $-16, %rsp\n"
     "    call misaligned_host_call\n"
-    ".size host_proc_stub, .-host_proc_stub\n");
-void host_proc_stub(void);
-
-/* ---- calls into module code: poisoned registers, and traps above the return address ------------------------------ */
-
-/* checked_call(fn, a0, a1) calls fn(a0, a1) with rbx, rbp and r12-r15 set to a non-canonical address and 65 copies of
-   stack_trap's address on the stack above its return address, checks that those registers come back unchanged (the
-   ABI makes them the callee's to preserve; the loader relies on it when it calls destructors), then puts everything
-   back. Code that keeps the ABI never sees the difference. Code whose stack pointer is off when it returns (a flipped bit in an `add rsp`, `sub
-   rsp` or `push`) returns through a trap slot, or to a saved poisoned register, and ends the trial here whatever the
-   stack held: in the host the same slots hold other values, and what might happen to work in this process by luck
-   would end the host. One thread: the stack pointer to come back to is a static. */
-static void* checked_rsp __attribute__((used));
-__asm__(
-    ".text\n"
+    ".size host_proc_stub, .-host_proc_stub\n"
+    "\n"
     ".p2align 4\n"
     ".type checked_call, @function\n"
     "checked_call:\n"
@@ -198,7 +201,7 @@ __asm__(
     "    push %r13\n"
     "    push %r14\n"
     "    push %r15\n"
-    "    mov %rsp, checked_rsp(%rip)\n"
+    "    mov %rsp, checked_sp(%rip)\n"
     "    lea stack_trap(%rip), %r11\n"
     "    mov $65, %ecx\n"                  /* 65 slots: the call below leaves the callee's stack as the ABI says */
     "1:  push %r11\n"
@@ -227,7 +230,7 @@ __asm__(
     "    jne 2f\n"
     "    cmp %r11, %r15\n"
     "    jne 2f\n"
-    "    mov checked_rsp(%rip), %rsp\n"
+    "    mov checked_sp(%rip), %rsp\n"
     "    pop %r15\n"
     "    pop %r14\n"
     "    pop %r13\n"
@@ -244,18 +247,154 @@ __asm__(
     "    and $-16, %rsp\n"
     "    call stack_off\n"
     ".size stack_trap, .-stack_trap\n");
+#elif defined(__aarch64__)
+#define CALLEE_SAVED "x19-x29, d8-d15"
+/* AAPCS64: sp is 16-byte aligned at every call (a call pushes nothing: the return address is in x30). Trap slots: a
+   callee reloads x30 from its frame record, so one that finds its frame at the wrong sp loads a trap address and
+   returns into stack_trap; one that returns with sp off by a whole frame is caught by the sp compare. The sp check
+   comes after the register checks, and every exit realigns sp first (`and` may write sp). x18 (the platform
+   register) and v16-v31 are not the callee's to keep, nor the upper halves of v8-v15. */
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".type host_proc_stub, %function\n"
+    "host_proc_stub:\n"
+    "    mov x9, sp\n"
+    "    tst x9, #15\n"
+    "    b.ne 1f\n"
+    "    mov x0, #0\n"
+    "    mov x1, #0\n"
+    "    ret\n"
+    "1:  and sp, x9, #-16\n"
+    "    bl misaligned_host_call\n"
+    ".size host_proc_stub, .-host_proc_stub\n"
+    "\n"
+    ".p2align 4\n"
+    ".type checked_call, %function\n"
+    "checked_call:\n"
+    "    stp x29, x30, [sp, #-16]!\n"
+    "    mov x29, sp\n"
+    "    stp x19, x20, [sp, #-16]!\n"
+    "    stp x21, x22, [sp, #-16]!\n"
+    "    stp x23, x24, [sp, #-16]!\n"
+    "    stp x25, x26, [sp, #-16]!\n"
+    "    stp x27, x28, [sp, #-16]!\n"
+    "    stp d8, d9, [sp, #-16]!\n"
+    "    stp d10, d11, [sp, #-16]!\n"
+    "    stp d12, d13, [sp, #-16]!\n"
+    "    stp d14, d15, [sp, #-16]!\n"
+    "    mov x9, sp\n"
+    "    adrp x10, checked_sp\n"
+    "    str x9, [x10, :lo12:checked_sp]\n"
+    "    adrp x11, stack_trap\n"
+    "    add x11, x11, :lo12:stack_trap\n"
+    "    mov w12, #33\n"                    /* 33 pairs: 66 slots, sp stays 16-byte aligned */
+    "1:  stp x11, x11, [sp, #-16]!\n"
+    "    subs w12, w12, #1\n"
+    "    b.ne 1b\n"
+    "    mov x16, x0\n"
+    "    mov x0, x1\n"
+    "    mov x1, x2\n"
+    "    mov x19, #0xdead\n"
+    "    movk x19, #0xdead, lsl #48\n"      /* 0xdead00000000dead: not a canonical address */
+    "    mov x20, x19\n"
+    "    mov x21, x19\n"
+    "    mov x22, x19\n"
+    "    mov x23, x19\n"
+    "    mov x24, x19\n"
+    "    mov x25, x19\n"
+    "    mov x26, x19\n"
+    "    mov x27, x19\n"
+    "    mov x28, x19\n"
+    "    mov x29, x19\n"
+    "    fmov d8, x19\n"
+    "    fmov d9, x19\n"
+    "    fmov d10, x19\n"
+    "    fmov d11, x19\n"
+    "    fmov d12, x19\n"
+    "    fmov d13, x19\n"
+    "    fmov d14, x19\n"
+    "    fmov d15, x19\n"
+    "    blr x16\n"
+    "    mov x9, #0xdead\n"
+    "    movk x9, #0xdead, lsl #48\n"
+    "    cmp x19, x9\n"
+    "    ccmp x20, x9, #0, eq\n"
+    "    ccmp x21, x9, #0, eq\n"
+    "    ccmp x22, x9, #0, eq\n"
+    "    ccmp x23, x9, #0, eq\n"
+    "    ccmp x24, x9, #0, eq\n"
+    "    ccmp x25, x9, #0, eq\n"
+    "    ccmp x26, x9, #0, eq\n"
+    "    ccmp x27, x9, #0, eq\n"
+    "    ccmp x28, x9, #0, eq\n"
+    "    ccmp x29, x9, #0, eq\n"
+    "    b.ne 2f\n"
+    "    fmov x10, d8\n"
+    "    cmp x10, x9\n"
+    "    fmov x10, d9\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    fmov x10, d10\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    fmov x10, d11\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    fmov x10, d12\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    fmov x10, d13\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    fmov x10, d14\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    fmov x10, d15\n"
+    "    ccmp x10, x9, #0, eq\n"
+    "    b.ne 2f\n"
+    "    adrp x10, checked_sp\n"
+    "    ldr x10, [x10, :lo12:checked_sp]\n"
+    "    sub x11, x10, #(33 * 16)\n"
+    "    mov x12, sp\n"
+    "    cmp x11, x12\n"
+    "    b.ne 3f\n"
+    "    mov sp, x10\n"
+    "    ldp d14, d15, [sp], #16\n"
+    "    ldp d12, d13, [sp], #16\n"
+    "    ldp d10, d11, [sp], #16\n"
+    "    ldp d8, d9, [sp], #16\n"
+    "    ldp x27, x28, [sp], #16\n"
+    "    ldp x25, x26, [sp], #16\n"
+    "    ldp x23, x24, [sp], #16\n"
+    "    ldp x21, x22, [sp], #16\n"
+    "    ldp x19, x20, [sp], #16\n"
+    "    ldp x29, x30, [sp], #16\n"
+    "    ret\n"
+    "2:  mov x9, sp\n"
+    "    and sp, x9, #-16\n"
+    "    bl registers_changed\n"
+    "3:  mov x9, sp\n"
+    "    and sp, x9, #-16\n"
+    "    bl stack_off\n"
+    ".size checked_call, .-checked_call\n"
+    ".p2align 4\n"
+    ".type stack_trap, %function\n"
+    "stack_trap:\n"
+    "    mov x9, sp\n"
+    "    and sp, x9, #-16\n"
+    "    bl stack_off\n"
+    ".size stack_trap, .-stack_trap\n");
+#else
+#error "hcrtrial: no checked call for this CPU (x86-64 and aarch64 are the ones it knows)"
+#endif
+void host_proc_stub(void);
 void* checked_call(void* fn, void* a0, void* a1);
 
 static __attribute__((noreturn, used)) void stack_off(void)
 {
-    say(STDERR_FILENO, "module code returned with its stack pointer off (through a slot above its return address)", NULL, NULL);
+    say(STDERR_FILENO, "module code returned with its stack pointer off (through a slot above its frame, or to another sp)", NULL, NULL);
     verdict("stack-off");
     _exit(EXIT_STACK_OFF);
 }
 
 static __attribute__((noreturn, used)) void registers_changed(void)
 {
-    say(STDERR_FILENO, "module code returned with a callee-saved register (rbx, rbp, r12-r15) changed", NULL, NULL);
+    say(STDERR_FILENO, "module code returned with a callee-saved register (" CALLEE_SAVED ") changed", NULL, NULL);
     verdict("registers-changed");
     _exit(EXIT_REGISTERS_CHANGED);
 }
