@@ -38,6 +38,28 @@ public sealed class ExternalEncoderTests
         });
     }
 
+    [Test]
+    public void TheCorrectCEncoderPassesOnEveryCpu()
+    {
+        string binary = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"zoo-c-{Guid.NewGuid():N}");
+        try
+        {
+            var gcc = System.Diagnostics.Process.Start("gcc", ["-O2", "-Wall", "-Werror", "-o", binary, Path.ChangeExtension(Zoo, ".c")])!;
+            Assert.That(gcc.WaitForExit(TimeSpan.FromMinutes(1)) && gcc.ExitCode == 0, Is.True, "gcc could not build lab/examples/zoo.c");
+            var (run, report) = Verify(binary, "--random", "500");
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(run.ExitCode, Is.EqualTo(HcrLabCli.Success), run.Output + run.Error);
+                Assert.That(report.Rows.Select(r => r.Arch).Distinct(), Has.Exactly(5).Items);
+            });
+        }
+        finally
+        {
+            File.Delete(binary);
+        }
+    }
+
     // Each expected sentence is worked out from the matrix (lab/Verification/CaseMatrix.cs: 32-bit slots at 0x4000_0000,
     // 64-bit ones at 0x2_0000_0000; 'near+' is slot + 0x40) and the manuals, not read from the lab:
     // - pc-bias, arm: b to 0x40000040 from 0x40000000 encodes (0x40 - 4) / 4 = 15 words; the CPU adds them to slot + 8,
