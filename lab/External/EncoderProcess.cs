@@ -1,34 +1,22 @@
-using System.Collections.Concurrent;
 using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
 using HcrLab.Encoders;
+using HcrLab.Lab.ChildProcesses;
 
 namespace HcrLab.Lab.External;
 
 /// <summary>
-/// One running external encoder speaking the line protocol (README, "Verifying your own encoder"). It runs in a process
-/// group of its own (started through <c>setsid</c>), so a hang or the end of the run kills the encoder with everything
-/// it started; after a hang or a crash the next request starts it again. Not thread-safe: one per thread.
+/// One running external encoder speaking the line protocol (README, "Verifying your own encoder"), in a process group
+/// of its own (<see cref="LineProcess"/>); after a hang or a crash the next request starts it again. Not thread-safe.
 /// </summary>
-public sealed partial class EncoderProcess : IDisposable
+public sealed class EncoderProcess : IDisposable
 {
-    /// <summary>Longest line read from the encoder; a longer one is malformed (and never held in memory whole).</summary>
-    public const int MaxLineChars = 4096;
-
     /// <summary>After this many starts in a row without one good answer in between, the encoder is given up as unusable.</summary>
     public const int MaxRestartsInARow = 5;
 
-    private const int SigKill = 9;
-    private const string Overlong = "\0overlong";
-
     private readonly EncoderCommandLine _command;
     private readonly TimeSpan _deadline;
-    private readonly ConcurrentQueue<string> _stderr = new();
-    private Process? _process;
-    private BlockingCollection<string?> _lines = new();
+    private LineProcess? _process;
     private int _restartsInARow;
 
     /// <param name="command">The encoder's command line.</param>
@@ -63,63 +51,51 @@ public sealed partial class EncoderProcess : IDisposable
             Handshake = Start();
         }
 
-        while (_stderr.TryDequeue(out _))
+        var process = _process!;
+        process.ForgetErrors();
+        if (!process.TryWriteLine(request))
         {
+            return Crashed(process);
         }
 
-        try
+        if (!process.TryReadLine(_deadline, out string? line))
         {
-            _process!.StandardInput.Write(request + "\n");
-            _process.StandardInput.Flush();
-        }
-        catch (IOException)
-        {
-            return Crashed();
-        }
-
-        if (!_lines.TryTake(out string? line, _deadline))
-        {
-            Stop();
+            _process = null;
             return new EncoderAnswer.Hang(_deadline);
         }
 
         if (line is null)
         {
-            return Crashed();
+            return Crashed(process);
         }
 
         _restartsInARow = 0;
         string text = line.Trim();
-        if (line == Overlong)
+        if (line == LineProcess.OverlongLine)
         {
-            return new EncoderAnswer.Malformed($"a line longer than {MaxLineChars} characters");
+            return new EncoderAnswer.Malformed($"a line longer than {LineProcess.MaxLineChars} characters");
         }
 
         if (text.Length == 0)
         {
-            return new EncoderAnswer.Refusal(_stderr.IsEmpty ? null : string.Join(" / ", _stderr));
+            return new EncoderAnswer.Refusal(process.RecentErrors);
         }
 
-        if (text.Length % 2 != 0 || !text.All(char.IsAsciiHexDigit))
-        {
-            return new EncoderAnswer.Malformed($"'{(text.Length <= 80 ? text : text[..80] + "...")}' is not an even number of hex digits");
-        }
-
-        return new EncoderAnswer.Bytes(Convert.FromHexString(text));
+        return text.Length % 2 != 0 || !text.All(char.IsAsciiHexDigit)
+            ? new EncoderAnswer.Malformed($"'{(text.Length <= 80 ? text : text[..80] + "...")}' is not an even number of hex digits")
+            : new EncoderAnswer.Bytes(Convert.FromHexString(text));
     }
 
-    public void Dispose() => Stop();
-
-    private EncoderAnswer Crashed()
+    public void Dispose()
     {
-        string how = "it closed its output";
-        if (_process is { } process && process.WaitForExit(_deadline))
-        {
-            how = process.ExitCode > 128 ? $"it was killed by signal {process.ExitCode - 128}" : $"it exited with code {process.ExitCode}";
-        }
+        _process?.Dispose();
+        _process = null;
+    }
 
-        Stop();
-        return new EncoderAnswer.Crash(how);
+    private EncoderAnswer.Crash Crashed(LineProcess process)
+    {
+        _process = null;
+        return new EncoderAnswer.Crash(process.DescribeEnd(_deadline));
     }
 
     private EncoderHandshake Start()
@@ -129,143 +105,36 @@ public sealed partial class EncoderProcess : IDisposable
             throw new ExternalEncoderException($"the encoder '{_command}' failed {MaxRestartsInARow} times in a row; giving up");
         }
 
-        // setsid makes the encoder the leader of a new process group (it execs in place: a child of .NET is never a group
-        // leader already), so one kill(-pid) ends the encoder and everything it started.
-        var start = new ProcessStartInfo("setsid")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(false),
-        };
-        start.ArgumentList.Add(_command.Program);
-        foreach (string argument in _command.Arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
+        LineProcess process;
         try
         {
-            process = Process.Start(start) ?? throw new ExternalEncoderException($"cannot start the encoder '{_command}'");
+            process = new LineProcess(_command.Program, _command.Arguments);
         }
         catch (Win32Exception e)
         {
             throw new ExternalEncoderException($"cannot start the encoder '{_command}': {e.Message} (setsid from util-linux is required)");
         }
 
-        _process = process;
-        _lines = new BlockingCollection<string?>();
-        var lines = _lines;
-        var reader = new Thread(() => ReadLines(process.StandardOutput, line => lines.Add(line), atEnd: () => lines.Add(null)))
+        if (!process.TryReadLine(_deadline, out string? first) || first is null)
         {
-            IsBackground = true,
-            Name = "encoder stdout",
-        };
-        reader.Start();
-        var errors = new Thread(() => ReadLines(process.StandardError, Remember, atEnd: () => { })) { IsBackground = true, Name = "encoder stderr" };
-        errors.Start();
-
-        if (!lines.TryTake(out string? first, _deadline) || first is null)
-        {
-            string why = first is null && lines.IsAddingCompleted is false && process.HasExited
-                ? $"it ended (exit code {process.ExitCode})" : first is null ? "it ended or wrote nothing" : "";
-            Stop();
+            string why = first is null ? process.DescribeEnd(_deadline) : "it hung";
+            string? errors = process.RecentErrors;
+            process.Dispose();
             throw new ExternalEncoderException(
-                $"the encoder '{_command}' wrote no handshake line within {_deadline.TotalSeconds:0.#} s ({(why.Length > 0 ? why : "it hung")})"
-                + (_stderr.IsEmpty ? "" : $"; its standard error: {string.Join(" / ", _stderr)}"));
+                $"the encoder '{_command}' wrote no handshake line within {_deadline.TotalSeconds:0.#} s ({why})"
+                + (errors is null ? "" : $"; its standard error: {errors}"));
         }
 
         try
         {
-            return EncoderHandshake.Parse(first);
+            var handshake = EncoderHandshake.Parse(first);
+            _process = process;
+            return handshake;
         }
         catch (FormatException e)
         {
-            Stop();
+            process.Dispose();
             throw new ExternalEncoderException($"the encoder '{_command}': {e.Message}");
         }
     }
-
-    private void Remember(string? line)
-    {
-        if (line is null || line == Overlong)
-        {
-            return;
-        }
-
-        _stderr.Enqueue(line.Length <= 200 ? line : line[..200] + "...");
-        while (_stderr.Count > 8 && _stderr.TryDequeue(out _))
-        {
-        }
-    }
-
-    /// <summary>Kills the encoder's whole process group and waits for the encoder itself.</summary>
-    private void Stop()
-    {
-        if (_process is not { } process)
-        {
-            return;
-        }
-
-        _process = null;
-        try
-        {
-            if (!process.HasExited)
-            {
-                _ = Kill(-process.Id, SigKill);
-                process.Kill(entireProcessTree: true);
-            }
-
-            process.WaitForExit(_deadline);
-        }
-        catch (InvalidOperationException)
-        {
-            // It was never started or is already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
-    }
-
-    /// <summary>Reads lines of at most <see cref="MaxLineChars"/>; a longer one is reported as <see cref="Overlong"/> and skipped to its end.</summary>
-    private static void ReadLines(StreamReader reader, Action<string?> line, Action atEnd)
-    {
-        var current = new StringBuilder();
-        bool overlong = false;
-        var buffer = new char[1024];
-        try
-        {
-            int read;
-            while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                for (int i = 0; i < read; i++)
-                {
-                    char c = buffer[i];
-                    if (c == '\n')
-                    {
-                        line(overlong ? Overlong : current.ToString().TrimEnd('\r'));
-                        current.Clear();
-                        overlong = false;
-                    }
-                    else if (!overlong && current.Append(c).Length > MaxLineChars)
-                    {
-                        overlong = true;
-                        current.Clear();
-                    }
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The process was killed under the reader.
-        }
-
-        atEnd();
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
