@@ -20,6 +20,12 @@ ensure_native_packages() {
   ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2' || missing+=(libunicorn2)
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # verify --on host runs i386 slots in a 32-bit helper: gcc -m32 needs the 32-bit C library. gcc-N-multilib (not the
+  # gcc-multilib metapackage, which Debian makes conflict with cross compilers such as gcc-aarch64-linux-gnu) brings it.
+  if command -v gcc >/dev/null 2>&1 && [ "$(uname -m)" = x86_64 ] \
+      && ! echo 'int main(void){return 0;}' | gcc -m32 -x c -o /dev/null - >/dev/null 2>&1; then
+    missing+=("gcc-$(gcc -dumpversion | cut -d. -f1)-multilib")
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "build.sh: installing ${missing[*]} with apt-get ..." >&2
     as_root apt-get update -qq

@@ -96,7 +96,7 @@ public static class ReportCommand
             .GroupBy(r => (r.Arch, r.Form))
             .OrderBy(g => order[g.Key])
             .Select(g => new ReportRow(g.Key.Arch, g.Key.Form, g.Sum(r => r.Cases), g.Sum(r => r.Random), g.Sum(r => r.Passed), g.Sum(r => r.Failed),
-                g.Sum(r => r.Unverified), g.Sum(r => r.Longer)))
+                g.Sum(r => r.Unverified), g.Sum(r => r.Longer), g.Sum(r => r.HostSkipped)))
             .ToList();
         return new ReportDocument(
             documents.Sum(d => d.Passed),
@@ -110,7 +110,9 @@ public static class ReportCommand
             [.. documents.SelectMany(d => d.RandomFailures)],
             documents.Sum(d => d.Longer),
             documents.Select(d => d.Encoder).FirstOrDefault(e => e is not null),
-            shards.Count > 0 ? [.. shards.Order()] : null);
+            shards.Count > 0 ? [.. shards.Order()] : null,
+            documents.Any(d => d.HostSkipped is not null) ? documents.Sum(d => d.HostSkipped ?? 0) : null,
+            documents.FirstOrDefault(d => d.HostNotes is not null)?.HostNotes);
     }
 
     private static ReportDocument Read(FileInfo file)

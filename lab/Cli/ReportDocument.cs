@@ -16,7 +16,9 @@ public sealed record ReportDocument(
     IReadOnlyList<ReportRandomFailure> RandomFailures,
     int Longer = 0,
     string? Encoder = null,
-    IReadOnlyList<string>? Shards = null)
+    IReadOnlyList<string>? Shards = null,
+    int? HostSkipped = null,
+    IReadOnlyList<string>? HostNotes = null)
 {
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -26,7 +28,7 @@ public sealed record ReportDocument(
     };
 }
 
-public sealed record ReportRow(string Arch, string Form, int Cases, int Random, int Passed, int Failed, int Unverified, int Longer = 0);
+public sealed record ReportRow(string Arch, string Form, int Cases, int Random, int Passed, int Failed, int Unverified, int Longer = 0, int HostSkipped = 0);
 
 public sealed record ReportStep(string What, string Form, string Bytes, IReadOnlyList<string> Disassembly);
 

@@ -21,6 +21,12 @@ public static class ReportWriter
             table.AddColumn(new TableColumn("longer").RightAligned());
         }
 
+        bool onHost = report.HostNotes is not null;
+        if (onHost)
+        {
+            table.AddColumn(new TableColumn("not on CPU").RightAligned());
+        }
+
         foreach (var row in report.Rows)
         {
             string[] cells =
@@ -28,7 +34,8 @@ public static class ReportWriter
                 row.Isa.ShortName(), Markup.Escape(row.Form), row.Cases.ToString(), row.Random.ToString(), row.Passed.ToString(),
                 row.Failed == 0 ? "0" : $"[red]{row.Failed}[/]", row.Unverified.ToString(),
             ];
-            table.AddRow(external ? [.. cells, row.Longer.ToString()] : cells);
+            cells = external ? [.. cells, row.Longer.ToString()] : cells;
+            table.AddRow(onHost ? [.. cells, row.HostSkipped.ToString()] : cells);
         }
 
         console.Write(table);
@@ -72,6 +79,11 @@ public static class ReportWriter
             console.WriteLine($"{report.Longer} passing answers are longer than the shortest form that reaches (informational; the 'longer' column)");
         }
 
+        foreach (string note in report.HostNotes ?? [])
+        {
+            console.WriteLine($"on the CPU: {note}");
+        }
+
         if (report.Shard is { } shard)
         {
             console.WriteLine($"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})");
@@ -92,7 +104,7 @@ public static class ReportWriter
         Math.Round(report.Elapsed.TotalSeconds, 3),
         report.Seed,
         report.Unverified,
-        [.. report.Rows.Select(r => new ReportRow(r.Isa.ShortName(), r.Form, r.Cases, r.Random, r.Passed, r.Failed, r.Unverified, r.Longer))],
+        [.. report.Rows.Select(r => new ReportRow(r.Isa.ShortName(), r.Form, r.Cases, r.Random, r.Passed, r.Failed, r.Unverified, r.Longer, r.HostSkipped))],
         [.. report.Failures.Select(f => new ReportFailure(
             f.Case.Isa.ShortName(),
             f.Case.Form,
@@ -112,5 +124,7 @@ public static class ReportWriter
         [.. report.RandomFailures.Select(r => new ReportRandomFailure(r.Isa.ShortName(), r.Report))],
         report.Longer,
         report.Encoder,
-        report.Shard is { } shard ? [shard.ToString()] : null);
+        report.Shard is { } shard ? [shard.ToString()] : null,
+        report.HostNotes is null ? null : report.HostSkipped,
+        report.HostNotes);
 }

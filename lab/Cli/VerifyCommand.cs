@@ -2,6 +2,7 @@ using System.CommandLine;
 using HcrLab.Encoders;
 using HcrLab.Lab.Emulation;
 using HcrLab.Lab.External;
+using HcrLab.Lab.Host;
 using HcrLab.Lab.Verification;
 using Spectre.Console;
 
@@ -48,9 +49,16 @@ public static class VerifyCommand
             Description = "Run part INDEX of COUNT (e.g. 2/3) of the matrix and random cases; give every shard the same --seed (hexadecimal; printed when chosen) and merge the JSON reports with 'hcrlab report merge'.",
         };
 
+        var on = new Option<string>("--on")
+        {
+            Description = "Where cases run: emulator (default; every CPU), host (also on this machine's CPU: amd64 and i386 on x86-64, "
+                + "slot and stub at the case's own addresses) or both (the same, naming it: any emulator/CPU disagreement is a failure).",
+            DefaultValueFactory = _ => "emulator",
+        }.AcceptOnlyFromAmong("emulator", "host", "both");
+
         var command = new Command("verify", "Run every jump form of every CPU in Unicorn and cross-check it with Capstone and Iced.")
         {
-            arch, random, seed, json, failures, encoder, encoderTimeout, shard,
+            arch, random, seed, json, failures, encoder, encoderTimeout, shard, on,
         };
         command.SetAction(parsed =>
         {
@@ -122,7 +130,8 @@ public static class VerifyCommand
                 isas = served;
             }
 
-            var options = new VerifyOptions(isas, count, parsed.GetValue(seed), parsed.GetValue(failures), external, deadline, part);
+            var site = parsed.GetValue(on) switch { "host" => ExecutionSite.Host, "both" => ExecutionSite.Both, _ => ExecutionSite.Emulator };
+            var options = new VerifyOptions(isas, count, parsed.GetValue(seed), parsed.GetValue(failures), external, deadline, part, site);
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
             VerificationReport report;
             try

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using CsCheck;
 using HcrLab.Encoders;
 using HcrLab.Lab.External;
+using HcrLab.Lab.Host;
 
 namespace HcrLab.Lab.Verification;
 
@@ -12,6 +13,7 @@ namespace HcrLab.Lab.Verification;
 /// <param name="MaxFailuresKept">How many failing cases per instruction set are kept with their bytes and disassembly.</param>
 /// <param name="Encoder">An external encoder to verify instead of the shipped ones, or null.</param>
 /// <param name="EncoderDeadline">How long the external encoder may take for one answer (default 5 s).</param>
+/// <param name="On">Where the cases run: the emulator, this machine's CPU (for the instruction sets it runs), or both.</param>
 /// <param name="Shard">Run only this part of the cases; the random cases then come from <paramref name="Seed"/> (hexadecimal) as a fixed sequence.</param>
 public sealed record VerifyOptions(
     IReadOnlyList<InstructionSet> Isas,
@@ -20,7 +22,8 @@ public sealed record VerifyOptions(
     int MaxFailuresKept = 10,
     EncoderCommandLine? Encoder = null,
     TimeSpan? EncoderDeadline = null,
-    Shard? Shard = null);
+    Shard? Shard = null,
+    ExecutionSite On = ExecutionSite.Emulator);
 
 /// <summary>Runs the fixed matrix and the random cases of each instruction set, one emulator per instruction set, in parallel.</summary>
 public static class Verifier
@@ -38,11 +41,13 @@ public static class Verifier
         var tallies = new ConcurrentDictionary<(InstructionSet, string), Tally>();
         var failures = new ConcurrentBag<CaseResult>();
         var randomFailures = new ConcurrentBag<RandomFailure>();
+        var hostNotes = new ConcurrentDictionary<InstructionSet, string>();
+        var firstSkips = new ConcurrentDictionary<InstructionSet, string>();
         int randomEach = options.Isas.Count == 0 ? 0 : (options.RandomCases + options.Isas.Count - 1) / options.Isas.Count;
 
         Parallel.ForEach(options.Isas, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, isa =>
         {
-            using var runner = CreateRunner(isa, options);
+            using var runner = CreateRunner(isa, options, hostNotes);
             IReadOnlyList<JumpCase> matrix = CaseMatrix.For(isa, runner.IsReserved);
             if (options.Encoder is not null)
             {
@@ -64,7 +69,12 @@ public static class Verifier
             void Record(CaseResult result, bool random)
             {
                 tallies.GetOrAdd((isa, result.Row), _ => new Tally())
-                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null);
+                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null, result.HostSkipped is not null);
+                if (result.HostSkipped is { } skipped)
+                {
+                    firstSkips.TryAdd(isa, skipped);
+                }
+
                 if (!result.Passed && Interlocked.Increment(ref kept) <= options.MaxFailuresKept)
                 {
                     failures.Add(result);
@@ -93,19 +103,37 @@ public static class Verifier
         });
 
         var rows = tallies
-            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer))
+            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer, t.Value.HostSkipped))
             .OrderBy(r => r.Isa)
             .ThenBy(r => FormOrder(r.Isa, r.Form))
             .ToList();
         var orderedFailures = failures.OrderBy(f => f.Case.Isa).ThenBy(f => f.Case.Slot).ThenBy(f => f.Case.Target).ToList();
         return new VerificationReport(
-            rows, orderedFailures, [.. randomFailures.OrderBy(f => f.Isa)], DateTime.UtcNow - started, seed, options.Encoder?.ToString(), options.Shard);
+            rows, orderedFailures, [.. randomFailures.OrderBy(f => f.Isa)], DateTime.UtcNow - started, seed, options.Encoder?.ToString(), options.Shard,
+            options.On == ExecutionSite.Emulator ? null
+                : [.. options.Isas.Select(isa => $"{isa.ShortName()}: {hostNotes.GetValueOrDefault(isa, "")}"
+                    + (firstSkips.TryGetValue(isa, out string? why) ? $"; first case skipped on the CPU: {why}" : ""))]);
     }
 
-    private static ICaseRunner CreateRunner(InstructionSet isa, VerifyOptions options) =>
-        options.Encoder is { } command
+    private static ICaseRunner CreateRunner(InstructionSet isa, VerifyOptions options, ConcurrentDictionary<InstructionSet, string> hostNotes)
+    {
+        ICaseRunner emulated = options.Encoder is { } command
             ? new ExternalCaseRunner(isa, command, options.EncoderDeadline ?? TimeSpan.FromSeconds(5))
             : new CaseRunner(isa);
+        if (options.On == ExecutionSite.Emulator)
+        {
+            return emulated;
+        }
+
+        if (HostCpu.For(isa, out string? unavailable) is not { } host)
+        {
+            hostNotes[isa] = $"emulator only ({unavailable})";
+            return emulated;
+        }
+
+        hostNotes[isa] = "emulator and this machine's CPU";
+        return new HostCheckedRunner(emulated, host);
+    }
 
     private static ulong ParseShardSeed(string seed) =>
         ulong.TryParse(seed.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? seed[2..] : seed, System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong value)
@@ -190,6 +218,7 @@ public static class Verifier
         private int _random;
         private int _unverified;
         private int _longer;
+        private int _hostSkipped;
 
         public int Cases => _cases;
 
@@ -201,8 +230,15 @@ public static class Verifier
 
         public int Longer => _longer;
 
-        public void Add(bool passed, bool random, bool unverified, bool longer)
+        public int HostSkipped => _hostSkipped;
+
+        public void Add(bool passed, bool random, bool unverified, bool longer, bool hostSkipped)
         {
+            if (hostSkipped)
+            {
+                Interlocked.Increment(ref _hostSkipped);
+            }
+
             if (longer)
             {
                 Interlocked.Increment(ref _longer);
