@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using HcrLab.Encoders;
 using HcrLab.Lab.Disassembly;
 using HcrLab.Lab.Emulation;
+using HcrLab.Lab.Host;
 using HcrLab.Lab.Verification;
 
 namespace HcrLab.Lab.External;
@@ -26,10 +27,16 @@ public sealed class ExternalCaseRunner : ICaseRunner
     private readonly JumpDisassembler _display = new();
     private readonly IReadOnlySet<string> _scratch;
     private readonly IReadOnlyList<PatchMode> _modes;
+    private readonly HostCpu? _host;
 
+    /// <param name="isa">The instruction set.</param>
+    /// <param name="command">The encoder's command line.</param>
+    /// <param name="deadline">How long the encoder may take for one answer.</param>
+    /// <param name="host">This machine's CPU, to run each answer on as well (<c>--on host|both</c>), or null.</param>
     /// <exception cref="ExternalEncoderException">The encoder does not start or its handshake is wrong.</exception>
-    public ExternalCaseRunner(InstructionSet isa, EncoderCommandLine command, TimeSpan deadline)
+    public ExternalCaseRunner(InstructionSet isa, EncoderCommandLine command, TimeSpan deadline, HostCpu? host = null)
     {
+        _host = host;
         _encoder = new EncoderProcess(command, deadline);
         _shipped = JumpEncoders.For(isa);
         _scratch = _encoder.Handshake.ScratchOf(isa);
@@ -89,6 +96,13 @@ public sealed class ExternalCaseRunner : ICaseRunner
 
                 _cpu.ResetIfOverBudget();
                 var (failure, unverified) = Judge(c, bytes);
+                string? hostSkipped = null;
+                if (failure is null && _host is not null)
+                {
+                    (failure, hostSkipped) = OnHost(c, bytes, emulated: unverified is null);
+                    unverified = failure is null && hostSkipped is null ? null : unverified;
+                }
+
                 if (failure is not null)
                 {
                     return Fail(failure, Show());
@@ -96,7 +110,7 @@ public sealed class ExternalCaseRunner : ICaseRunner
 
                 int shortest = ShortestSize(c, expectedForm!);
                 string? note = bytes.Length > shortest ? $"longer: {bytes.Length} bytes where {expectedForm} takes {shortest}" : null;
-                return new CaseResult(c, row, null, [], unverified, note);
+                return new CaseResult(c, row, null, [], unverified, note, HostSkipped: hostSkipped);
             default:
                 throw new InvalidOperationException("unknown answer");
         }
@@ -108,6 +122,7 @@ public sealed class ExternalCaseRunner : ICaseRunner
         _cpu.Dispose();
         _disassembler.Dispose();
         _display.Dispose();
+        _host?.Dispose();
     }
 
     /// <summary>The failure sentence for an answer's bytes, or null; and why it could only be judged by disassembly, if so.</summary>
@@ -199,23 +214,7 @@ public sealed class ExternalCaseRunner : ICaseRunner
     private string? Repoint(JumpCase c, byte[] bytes, uint firstValue)
     {
         int size = _shipped.Facts.PointerSize;
-        int? aligned = null;
-        int? unaligned = null;
-        for (int offset = 0; offset + size <= bytes.Length; offset++)
-        {
-            if (ReadLiteral(bytes.AsSpan(offset, size)) == c.Target)
-            {
-                if ((c.Slot + (ulong)offset) % (ulong)size == 0)
-                {
-                    aligned ??= offset;
-                }
-                else
-                {
-                    unaligned ??= offset;
-                }
-            }
-        }
-
+        var (aligned, unaligned) = FindLiteral(c, bytes);
         if (aligned is not { } literal)
         {
             return unaligned is { } at
@@ -237,6 +236,64 @@ public sealed class ExternalCaseRunner : ICaseRunner
         }
 
         return null;
+    }
+
+    /// <summary>The first literal in the answer that holds the target, aligned to its size and not.</summary>
+    private (int? Aligned, int? Unaligned) FindLiteral(JumpCase c, byte[] bytes)
+    {
+        int size = _shipped.Facts.PointerSize;
+        int? aligned = null;
+        int? unaligned = null;
+        for (int offset = 0; offset + size <= bytes.Length; offset++)
+        {
+            if (ReadLiteral(bytes.AsSpan(offset, size)) == c.Target)
+            {
+                if ((c.Slot + (ulong)offset) % (ulong)size == 0)
+                {
+                    aligned ??= offset;
+                }
+                else
+                {
+                    unaligned ??= offset;
+                }
+            }
+        }
+
+        return (aligned, unaligned);
+    }
+
+    /// <summary>
+    /// The answer on this machine's CPU, at the case's addresses: the first write and, in data mode, the bytes with the
+    /// literal re-pointed. A disagreement with the emulator's verdict (which passed) is the failure; or why it was skipped.
+    /// </summary>
+    private (string? Failure, string? Skipped) OnHost(JumpCase c, byte[] bytes, bool emulated)
+    {
+        var steps = new List<(string What, byte[] Bytes, ulong Target)> { ("first write", bytes, c.Target) };
+        if (c.Mode == PatchMode.Data && FindLiteral(c, bytes).Aligned is { } literal)
+        {
+            byte[] moved = (byte[])bytes.Clone();
+            WriteLiteral(moved.AsSpan(literal, _shipped.Facts.PointerSize), c.SecondTarget);
+            steps.Add(("re-point", moved, c.SecondTarget));
+        }
+
+        Span<byte> stub = stackalloc byte[TargetStub.MaxSize];
+        foreach (var (what, code, target) in steps)
+        {
+            uint value = CaseRunner.StubValue(target, 3);
+            int size = TargetStub.Write(Isa, value, stub);
+            var outcome = _host!.Run(c.Slot, code, target, stub[..size]);
+            if (outcome.Skipped is { } reason)
+            {
+                return (null, reason);
+            }
+
+            if (!outcome.Returned(value))
+            {
+                return (HostCheckedRunner.Disagreement(what, emulated, target, outcome, value), null);
+            }
+        }
+
+        return (null, null);
     }
 
     /// <summary>On ARM, a failed run with the target's other state in a literal: the Thumb bit was lost (or invented).</summary>

@@ -40,18 +40,19 @@ public sealed class HostCheckedRunner(ICaseRunner emulator, HostCpu host) : ICas
 
             if (!outcome.Returned(value))
             {
-                string emulated = result.Unverified is { } defect && defect.StartsWith(step.What, StringComparison.Ordinal)
-                    ? "could not run it (a known emulator defect)"
-                    : $"ran it to the stub at 0x{step.Plan.Target:x}";
-                return result with
-                {
-                    Failure = $"emulator and CPU disagree on the {step.What}: the emulator {emulated}; the CPU: {outcome} (expected 0x{value:x} from the stub)",
-                };
+                bool emulated = result.Unverified is not { } defect || !defect.StartsWith(step.What, StringComparison.Ordinal);
+                return result with { Failure = Disagreement(step.What, emulated, step.Plan.Target, outcome, value) };
             }
         }
 
         return result with { Unverified = null };
     }
+
+    /// <summary>The failure sentence of a step the emulator passed (or could not run) and the CPU ran differently.</summary>
+    public static string Disagreement(string what, bool emulated, ulong target, HostOutcome outcome, uint expected) =>
+        $"emulator and CPU disagree on the {what}: the emulator "
+        + (emulated ? $"ran it to the stub at 0x{target:x}" : "could not run it (a known emulator defect)")
+        + $"; the CPU: {outcome} (expected 0x{expected:x} from the stub)";
 
     public void Dispose()
     {

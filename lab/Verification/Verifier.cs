@@ -117,22 +117,21 @@ public static class Verifier
 
     private static ICaseRunner CreateRunner(InstructionSet isa, VerifyOptions options, ConcurrentDictionary<InstructionSet, string> hostNotes)
     {
-        ICaseRunner emulated = options.Encoder is { } command
-            ? new ExternalCaseRunner(isa, command, options.EncoderDeadline ?? TimeSpan.FromSeconds(5))
-            : new CaseRunner(isa);
-        if (options.On == ExecutionSite.Emulator)
+        HostCpu? host = null;
+        if (options.On != ExecutionSite.Emulator)
         {
-            return emulated;
+            host = HostCpu.For(isa, out string? unavailable);
+            hostNotes[isa] = host is null ? $"emulator only ({unavailable})" : "emulator and this machine's CPU";
         }
 
-        if (HostCpu.For(isa, out string? unavailable) is not { } host)
+        // An external encoder's answers have no plan to replay, so its runner takes the CPU itself.
+        if (options.Encoder is { } command)
         {
-            hostNotes[isa] = $"emulator only ({unavailable})";
-            return emulated;
+            return new ExternalCaseRunner(isa, command, options.EncoderDeadline ?? TimeSpan.FromSeconds(5), host);
         }
 
-        hostNotes[isa] = "emulator and this machine's CPU";
-        return new HostCheckedRunner(emulated, host);
+        var emulated = new CaseRunner(isa);
+        return host is null ? emulated : new HostCheckedRunner(emulated, host);
     }
 
     private static ulong ParseShardSeed(string seed) =>

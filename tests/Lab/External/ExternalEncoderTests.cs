@@ -39,6 +39,21 @@ public sealed class ExternalEncoderTests
     }
 
     [Test]
+    public void OnBothTheAnswersAlsoRunOnThisCpu()
+    {
+        Assume.That(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture, Is.EqualTo(System.Runtime.InteropServices.Architecture.X64));
+        var (run, report) = Verify($"python3 {Zoo}", "--arch", "amd64,i386", "--on", "both", "--random", "300");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(HcrLabCli.Success), run.Output + run.Error);
+            Assert.That(report.HostNotes!.Select(n => n.Split(';')[0]),
+                Is.EqualTo(new[] { "i386: emulator and this machine's CPU", "amd64: emulator and this machine's CPU" }));
+            Assert.That(report.HostSkipped, Is.LessThan(report.Cases / 10), "most answers must run on the CPU");
+        });
+    }
+
+    [Test]
     public void TheCorrectCEncoderPassesOnEveryCpu()
     {
         string binary = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"zoo-c-{Guid.NewGuid():N}");
