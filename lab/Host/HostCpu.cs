@@ -7,8 +7,8 @@ using HcrLab.Lab.ChildProcesses;
 namespace HcrLab.Lab.Host;
 
 /// <summary>
-/// This machine's own CPU, reached through <c>hcrhostrun</c> (<c>Host/hcrhostrun.c</c>; amd64 natively, i386 as the
-/// 32-bit <c>hcrhostrun32</c>): a helper process that maps a case's slot and stub pages at the case's own addresses,
+/// This machine's own CPU, reached through <c>hcrhostrun</c> (<c>Host/hcrhostrun.c</c>; amd64 natively and i386 as the
+/// 32-bit <c>hcrhostrun32</c> on x86-64, arm64 natively on arm64): a helper process that maps a case's slot and stub pages at the case's own addresses,
 /// calls the slot with sentinels in every register it must keep, and says what came back. The helper runs in its own
 /// process group and is killed and restarted if it stops answering. Not thread-safe: one per thread.
 /// </summary>
@@ -29,13 +29,20 @@ public sealed class HostCpu : IDisposable
     public static HostCpu? For(InstructionSet isa, out string? unavailable)
     {
         unavailable = null;
-        if (RuntimeInformation.OSArchitecture != Architecture.X64 || isa is not (InstructionSet.Amd64 or InstructionSet.I386))
+        string? name = (RuntimeInformation.OSArchitecture, isa) switch
         {
-            unavailable = $"this {RuntimeInformation.OSArchitecture} machine does not run {isa.ShortName()} code (the host runner serves amd64 and i386 on x86-64)";
+            (Architecture.X64, InstructionSet.Amd64) or (Architecture.Arm64, InstructionSet.Arm64) => "hcrhostrun",
+            (Architecture.X64, InstructionSet.I386) => "hcrhostrun32",
+            _ => null,
+        };
+        if (name is null)
+        {
+            unavailable = $"the host runner does not run {isa.ShortName()} code on this {RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()} machine "
+                + "(it serves amd64 and i386 on x86-64, arm64 on arm64)";
             return null;
         }
 
-        string helper = Path.Combine(AppContext.BaseDirectory, isa == InstructionSet.Amd64 ? "hcrhostrun" : "hcrhostrun32");
+        string helper = Path.Combine(AppContext.BaseDirectory, name);
         if (!File.Exists(helper))
         {
             unavailable = $"{helper} is missing (build with gcc)";

@@ -1,5 +1,6 @@
 /* hcrhostrun: runs jump slots on this machine's own CPU for `hcrlab verify --on host|both` (lab/Host/HostCpu.cs).
- * Built twice by the lab's project: natively (amd64) and with -m32 (i386, needs gcc-multilib).
+ * Built by the lab's project: on x86-64 natively (amd64) and with -m32 (i386, needs the 32-bit C library); on arm64
+ * natively (arm64 slots).
  * Protocol, one line each way: the lab writes "SLOT SLOTHEX TARGET STUBHEX" (hex addresses, hex bytes); the helper maps
  * the slot's and the stub's pages at exactly those addresses (MAP_FIXED_NOREPLACE: never over its own memory), writes
  * the bytes, calls the slot with every register the slot must keep set to a sentinel, and answers
@@ -56,8 +57,37 @@ __asm__(".text\n.globl hcr_call\nhcr_call:\n"
         "xchg (%esp), %eax\n"
         "mov %ebx, 0(%eax)\nmov %ecx, 4(%eax)\nmov %edx, 8(%eax)\nmov %esi, 12(%eax)\nmov %edi, 16(%eax)\nmov %ebp, 20(%eax)\n"
         "pop %eax\npop %ebp\npop %edi\npop %esi\npop %ebx\nret\n");
+#elif defined(__aarch64__)
+#define NREGS 27
+static const char *const names[NREGS] = {"x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29"};
+#define SENTINEL(i) (UINT64_C(0x5EED000000000100) + (uint64_t)(i) * 0x0101)
+typedef uint64_t reg_t;
+/* hcr_call(slot, out): as on x86; x16 and x17 are the ABI's intra-procedure-call scratch registers, so x16 carries the
+   slot's address and neither is checked. */
+__asm__(".text\n.globl hcr_call\nhcr_call:\n"
+        "stp x29, x30, [sp, #-112]!\nstp x19, x20, [sp, #16]\nstp x21, x22, [sp, #32]\nstp x23, x24, [sp, #48]\n"
+        "stp x25, x26, [sp, #64]\nstp x27, x28, [sp, #80]\nstr x1, [sp, #96]\nmov x16, x0\n"
+        "ldr x1, =0x5eed000000000100\nldr x2, =0x5eed000000000201\nldr x3, =0x5eed000000000302\n"
+        "ldr x4, =0x5eed000000000403\nldr x5, =0x5eed000000000504\nldr x6, =0x5eed000000000605\n"
+        "ldr x7, =0x5eed000000000706\nldr x8, =0x5eed000000000807\nldr x9, =0x5eed000000000908\n"
+        "ldr x10, =0x5eed000000000a09\nldr x11, =0x5eed000000000b0a\nldr x12, =0x5eed000000000c0b\n"
+        "ldr x13, =0x5eed000000000d0c\nldr x14, =0x5eed000000000e0d\nldr x15, =0x5eed000000000f0e\n"
+        "ldr x18, =0x5eed00000000100f\nldr x19, =0x5eed000000001110\nldr x20, =0x5eed000000001211\n"
+        "ldr x21, =0x5eed000000001312\nldr x22, =0x5eed000000001413\nldr x23, =0x5eed000000001514\n"
+        "ldr x24, =0x5eed000000001615\nldr x25, =0x5eed000000001716\nldr x26, =0x5eed000000001817\n"
+        "ldr x27, =0x5eed000000001918\nldr x28, =0x5eed000000001a19\nldr x29, =0x5eed000000001b1a\n"
+        "blr x16\nstr x0, [sp, #104]\nldr x0, [sp, #96]\n"
+        "str x1, [x0, #0]\nstr x2, [x0, #8]\nstr x3, [x0, #16]\nstr x4, [x0, #24]\n"
+        "str x5, [x0, #32]\nstr x6, [x0, #40]\nstr x7, [x0, #48]\nstr x8, [x0, #56]\n"
+        "str x9, [x0, #64]\nstr x10, [x0, #72]\nstr x11, [x0, #80]\nstr x12, [x0, #88]\n"
+        "str x13, [x0, #96]\nstr x14, [x0, #104]\nstr x15, [x0, #112]\nstr x18, [x0, #120]\n"
+        "str x19, [x0, #128]\nstr x20, [x0, #136]\nstr x21, [x0, #144]\nstr x22, [x0, #152]\n"
+        "str x23, [x0, #160]\nstr x24, [x0, #168]\nstr x25, [x0, #176]\nstr x26, [x0, #184]\n"
+        "str x27, [x0, #192]\nstr x28, [x0, #200]\nstr x29, [x0, #208]\n"
+        "ldr x0, [sp, #104]\nldp x19, x20, [sp, #16]\nldp x21, x22, [sp, #32]\nldp x23, x24, [sp, #48]\n"
+        "ldp x25, x26, [sp, #64]\nldp x27, x28, [sp, #80]\nldp x29, x30, [sp], #112\nret\n.ltorg\n");
 #else
-#error "hcrhostrun runs x86 slots on x86 hosts only"
+#error "hcrhostrun runs amd64, i386 and arm64 slots on those hosts only"
 #endif
 
 extern reg_t hcr_call(void *slot, reg_t *out);
@@ -71,8 +101,10 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
     last_signal = sig;
 #if defined(__x86_64__)
     last_pc = (uintptr_t)((ucontext_t *)context)->uc_mcontext.gregs[REG_RIP];
-#else
+#elif defined(__i386__)
     last_pc = (uintptr_t)((ucontext_t *)context)->uc_mcontext.gregs[REG_EIP];
+#else
+    last_pc = (uintptr_t)((ucontext_t *)context)->uc_mcontext.pc;
 #endif
     siglongjmp(escape, 1);
 }
@@ -145,6 +177,9 @@ int main(void) {
         if (map_range(target, (size_t)nstub, why, sizeof why) == 0 && map_range(slot, (size_t)ncode, why, sizeof why) == 0) {
             memcpy((void *)(uintptr_t)target, stub, (size_t)nstub);
             memcpy((void *)(uintptr_t)slot, code, (size_t)ncode);
+            /* No-ops on x86; on arm64 the instruction cache must see the new code. */
+            __builtin___clear_cache((char *)(uintptr_t)target, (char *)(uintptr_t)target + nstub);
+            __builtin___clear_cache((char *)(uintptr_t)slot, (char *)(uintptr_t)slot + ncode);
             reg_t out[NREGS];
             if (sigsetjmp(escape, 1) == 0) {
                 alarm(1);
