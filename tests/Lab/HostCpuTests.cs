@@ -73,6 +73,49 @@ public sealed class HostCpuTests
         }
     }
 
+    [Test]
+    public void TheHelpersArm64HalfRunsASlotUnderQemu()
+    {
+        if (!File.Exists("/usr/bin/aarch64-linux-gnu-gcc") || !File.Exists("/usr/bin/qemu-aarch64"))
+        {
+            Assert.Ignore("needs aarch64-linux-gnu-gcc and qemu-aarch64 (gcc-aarch64-linux-gnu, qemu-user)");
+        }
+
+        string helper = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"hcrhostrun-arm64-{Guid.NewGuid():N}");
+        try
+        {
+            string source = Path.Combine(HcrLab.Tests.Native.NativeToolchain.RepositoryRoot, "lab", "Host", "hcrhostrun.c");
+            using (var gcc = System.Diagnostics.Process.Start("aarch64-linux-gnu-gcc", ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", helper, source])!)
+            {
+                Assert.That(gcc.WaitForExit(TimeSpan.FromMinutes(1)) && gcc.ExitCode == 0, Is.True, "aarch64-linux-gnu-gcc could not build hcrhostrun.c");
+            }
+
+            Span<byte> stub = stackalloc byte[TargetStub.MaxSize];
+            string stubHex = Convert.ToHexStringLower(stub[..TargetStub.Write(InstructionSet.Arm64, 0x1234_5678, stub)]);
+
+            // b #0x40 (Arm ARM, B: imm26 = 0x10 → 0x14000010) reaches the stub; mov x1, #0 (movz: 0xd2800001); ret
+            // returns at once with x0 = the slot's address (low 32 bits 0) and x1 changed.
+            var start = new System.Diagnostics.ProcessStartInfo("qemu-aarch64", [helper]) { RedirectStandardInput = true, RedirectStandardOutput = true };
+            using var qemu = System.Diagnostics.Process.Start(start)!;
+            qemu.StandardInput.Write($"200000000 10000014 200000040 {stubHex}\n200000000 010080d2c0035fd6 200000040 {stubHex}\n");
+            qemu.StandardInput.Close();
+            var read = qemu.StandardOutput.ReadToEndAsync();
+            if (!read.Wait(TimeSpan.FromMinutes(1)) || !qemu.WaitForExit(TimeSpan.FromMinutes(1)))
+            {
+                qemu.Kill(entireProcessTree: true);
+                Assert.Fail("qemu-aarch64 running hcrhostrun did not finish within a minute");
+            }
+
+            string output = read.Result;
+
+            Assert.That(output, Is.EqualTo("hcrhostrun 1\nran 12345678 -\nran 0 x1\n"));
+        }
+        finally
+        {
+            File.Delete(helper);
+        }
+    }
+
     /// <summary>An emulator stand-in that returns one prepared result.</summary>
     private sealed class Fixed(CaseResult result) : ICaseRunner
     {
