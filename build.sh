@@ -13,12 +13,19 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian/Ubuntu packages the lab uses at run time: Unicorn 2 (the emulator; Capstone comes inside its NuGet package)
-# and gcc (reload scenarios build their C modules with it).
+# Debian/Ubuntu packages the lab uses at run time: Unicorn 2 (the emulator; Capstone comes inside its NuGet package),
+# gcc (reload scenarios build their C modules with it) and python3 (the example encoders of lab/examples/).
 ensure_native_packages() {
   local missing=()
   ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2' || missing+=(libunicorn2)
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # verify --on host runs i386 slots in a 32-bit helper: gcc -m32 needs the 32-bit C library. gcc-N-multilib (not the
+  # gcc-multilib metapackage, which Debian makes conflict with cross compilers such as gcc-aarch64-linux-gnu) brings it.
+  if command -v gcc >/dev/null 2>&1 && [ "$(uname -m)" = x86_64 ] \
+      && ! echo 'int main(void){return 0;}' | gcc -m32 -x c -o /dev/null - >/dev/null 2>&1; then
+    missing+=("gcc-$(gcc -dumpversion | cut -d. -f1)-multilib")
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "build.sh: installing ${missing[*]} with apt-get ..." >&2
     as_root apt-get update -qq

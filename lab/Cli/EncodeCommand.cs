@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using HcrLab.Encoders;
 using HcrLab.Lab.Disassembly;
+using HcrLab.Lab.External;
 
 namespace HcrLab.Lab.Cli;
 
@@ -37,9 +38,14 @@ public static class EncodeCommand
                 + "a pair that cannot be encoded gives an empty line on standard output and a message on standard error.",
         };
 
+        var external = new Option<string?>("--encoder")
+        {
+            Description = "With --batch: pass each pair to this external encoder (the line protocol of 'hcrlab verify --encoder') and write its answers.",
+        };
+
         var command = new Command("encode", "Encode a jump from a slot to a target and show the form, bytes and disassembly.")
         {
-            arch, at, target, mode, form, format, batch,
+            arch, at, target, mode, form, format, batch, external,
         };
         command.SetAction(parsed =>
         {
@@ -58,9 +64,16 @@ public static class EncodeCommand
                 return HcrLabCli.UsageError;
             }
 
+            if (parsed.GetValue(external) is { } commandText)
+            {
+                return parsed.GetValue(batch) && forced is null
+                    ? RunExternalBatch(commandText, encoder.Facts.Isa, patchMode, input, output, error)
+                    : Usage(error, "--encoder needs --batch and cannot force a --form (the protocol has no forms)");
+            }
+
             if (parsed.GetValue(batch))
             {
-                return RunBatch(encoder, forced, patchMode, input, output, error);
+                return RunBatch(Shipped(encoder, forced, patchMode), input, output, error);
             }
 
             if (parsed.GetValue(at) is not { } atText || parsed.GetValue(target) is not { } targetText)
@@ -110,11 +123,65 @@ public static class EncodeCommand
         return command;
     }
 
-    private static int RunBatch(IJumpEncoder encoder, JumpForm? forced, PatchMode mode, TextReader input, TextWriter output, TextWriter error)
+    /// <summary>Encodes one pair for a batch: the hex line, or null and the reason it cannot be encoded.</summary>
+    private delegate string? BatchEncoder(ulong slot, ulong target, out string? refusal);
+
+    private static BatchEncoder Shipped(IJumpEncoder encoder, JumpForm? forced, PatchMode mode) =>
+        (ulong slot, ulong target, out string? refusal) =>
+        {
+            try
+            {
+                var plan = forced is null ? encoder.Plan(slot, target, mode) : encoder.Plan(forced, slot, target, mode);
+                var bytes = new byte[plan.Size];
+                encoder.Encode(plan, bytes);
+                refusal = null;
+                return Convert.ToHexStringLower(bytes);
+            }
+            catch (UnencodableJumpException e)
+            {
+                refusal = e.Message;
+                return null;
+            }
+        };
+
+    private static int RunExternalBatch(string commandText, InstructionSet isa, PatchMode mode, TextReader input, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            using var process = new EncoderProcess(EncoderCommandLine.Parse(commandText), TimeSpan.FromSeconds(5));
+            return RunBatch(
+                (ulong slot, ulong target, out string? refusal) =>
+                {
+                    var answer = process.Ask(EncoderProcess.Request(isa, mode, slot, target));
+                    refusal = answer switch
+                    {
+                        EncoderAnswer.Bytes => null,
+                        EncoderAnswer.Refusal r => $"the encoder refused{(r.Reason is { } why ? $": {why}" : "")}",
+                        EncoderAnswer.Malformed m => $"malformed answer: {m.Problem}",
+                        EncoderAnswer.Hang h => $"the encoder gave no answer within {h.Deadline.TotalSeconds:0.#} s (killed and restarted)",
+                        EncoderAnswer.Crash c => $"the encoder crashed: {c.How} (restarted)",
+                        _ => "unknown answer",
+                    };
+                    return answer is EncoderAnswer.Bytes b ? Convert.ToHexStringLower(b.Value) : null;
+                },
+                input, output, error);
+        }
+        catch (Exception e) when (e is FormatException or ExternalEncoderException)
+        {
+            return Usage(error, e.Message);
+        }
+    }
+
+    private static int Usage(TextWriter error, string message)
+    {
+        error.WriteLine($"hcrlab encode: {message}");
+        return HcrLabCli.UsageError;
+    }
+
+    private static int RunBatch(BatchEncoder encode, TextReader input, TextWriter output, TextWriter error)
     {
         int exit = HcrLabCli.Success;
         int lineNumber = 0;
-        Span<byte> bytes = stackalloc byte[64];
         while (input.ReadLine() is { } line)
         {
             lineNumber++;
@@ -133,15 +200,13 @@ public static class EncodeCommand
                 continue;
             }
 
-            try
+            if (encode(slot, target, out string? refusal) is { } hex)
             {
-                var plan = forced is null ? encoder.Plan(slot, target, mode) : encoder.Plan(forced, slot, target, mode);
-                encoder.Encode(plan, bytes);
-                output.WriteLine(Convert.ToHexStringLower(bytes[..plan.Size]));
+                output.WriteLine(hex);
             }
-            catch (UnencodableJumpException e)
+            else
             {
-                error.WriteLine($"line {lineNumber}: {e.Message}");
+                error.WriteLine($"line {lineNumber}: {refusal}");
                 output.WriteLine();
                 exit = exit == HcrLabCli.Success ? HcrLabCli.CheckFailed : exit;
             }

@@ -19,6 +19,7 @@ public static class HcrLabCli
             VerifyCommand.Create(),
             EncodeCommand.Create(input),
             ScenarioCommand.Create(),
+            ReportCommand.Create(),
         };
 
         var parsed = root.Parse(args);

@@ -15,11 +15,27 @@ public static class ReportWriter
             .AddColumn("CPU").AddColumn("form").AddColumn(new TableColumn("cases").RightAligned())
             .AddColumn(new TableColumn("random").RightAligned()).AddColumn(new TableColumn("passed").RightAligned())
             .AddColumn(new TableColumn("failed").RightAligned()).AddColumn(new TableColumn("unverified").RightAligned());
+        bool external = report.Encoder is not null;
+        if (external)
+        {
+            table.AddColumn(new TableColumn("longer").RightAligned());
+        }
+
+        bool onHost = report.HostNotes is not null;
+        if (onHost)
+        {
+            table.AddColumn(new TableColumn("not on CPU").RightAligned());
+        }
+
         foreach (var row in report.Rows)
         {
-            table.AddRow(
+            string[] cells =
+            [
                 row.Isa.ShortName(), Markup.Escape(row.Form), row.Cases.ToString(), row.Random.ToString(), row.Passed.ToString(),
-                row.Failed == 0 ? "0" : $"[red]{row.Failed}[/]", row.Unverified.ToString());
+                row.Failed == 0 ? "0" : $"[red]{row.Failed}[/]", row.Unverified.ToString(),
+            ];
+            cells = external ? [.. cells, row.Longer.ToString()] : cells;
+            table.AddRow(onHost ? [.. cells, row.HostSkipped.ToString()] : cells);
         }
 
         console.Write(table);
@@ -32,6 +48,15 @@ public static class ReportWriter
             {
                 console.WriteLine($"     {step.What}: {step.Plan.Form.Name}, bytes {step.Bytes}");
                 foreach (var instruction in step.Disassembly)
+                {
+                    console.WriteLine($"       0x{instruction.Address:x}  {instruction.Bytes,-20}  {instruction.Text}");
+                }
+            }
+
+            if (failure.Answer is { } answer)
+            {
+                console.WriteLine($"     answer: {answer.Bytes}");
+                foreach (var instruction in answer.Disassembly)
                 {
                     console.WriteLine($"       0x{instruction.Address:x}  {instruction.Bytes,-20}  {instruction.Text}");
                 }
@@ -49,42 +74,57 @@ public static class ReportWriter
                 $"{report.Unverified} passing cases include a step that only the disassemblers judged: {EmulatorDefects.Summary}");
         }
 
+        if (report.Longer > 0)
+        {
+            console.WriteLine($"{report.Longer} passing answers are longer than the shortest form that reaches (informational; the 'longer' column)");
+        }
+
+        foreach (string note in report.HostNotes ?? [])
+        {
+            console.WriteLine($"on the CPU: {note}");
+        }
+
+        if (report.Shard is { } shard)
+        {
+            console.WriteLine($"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})");
+        }
+
         console.WriteLine(
             $"{report.Cases} cases on {report.Rows.Select(r => r.Isa).Distinct().Count()} instruction sets in {report.Elapsed.TotalSeconds:F1} s: "
             + $"{report.Passed} passed, {report.Failed} failed");
     }
 
-    public static void WriteJson(VerificationReport report, string path)
-    {
-        var document = new
-        {
-            passed = report.Passed,
-            failed = report.Failed,
-            cases = report.Cases,
-            seconds = Math.Round(report.Elapsed.TotalSeconds, 3),
-            seed = report.Seed,
-            unverified = report.Unverified,
-            rows = report.Rows.Select(r => new { arch = r.Isa.ShortName(), form = r.Form, cases = r.Cases, random = r.Random, passed = r.Passed, failed = r.Failed, unverified = r.Unverified }),
-            failures = report.Failures.Select(f => new
-            {
-                arch = f.Case.Isa.ShortName(),
-                form = f.Case.Form,
-                mode = f.Case.Mode.ToString().ToLowerInvariant(),
-                slot = $"0x{f.Case.Slot:x}",
-                target = $"0x{f.Case.Target:x}",
-                secondTarget = $"0x{f.Case.SecondTarget:x}",
-                distance = f.Case.Distance,
-                reason = f.Failure,
-                steps = f.Steps.Select(s => new
-                {
-                    what = s.What,
-                    form = s.Plan.Form.Name,
-                    bytes = s.Bytes,
-                    disassembly = s.Disassembly.Select(i => $"0x{i.Address:x}  {i.Bytes}  {i.Text}"),
-                }),
-            }),
-            randomFailures = report.RandomFailures.Select(r => new { arch = r.Isa.ShortName(), report = r.Report }),
-        };
-        File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
-    }
+    public static void WriteJson(VerificationReport report, string path) =>
+        File.WriteAllText(path, JsonSerializer.Serialize(ToDocument(report), ReportDocument.Json));
+
+    public static ReportDocument ToDocument(VerificationReport report) => new(
+        report.Passed,
+        report.Failed,
+        report.Cases,
+        Math.Round(report.Elapsed.TotalSeconds, 3),
+        report.Seed,
+        report.Unverified,
+        [.. report.Rows.Select(r => new ReportRow(r.Isa.ShortName(), r.Form, r.Cases, r.Random, r.Passed, r.Failed, r.Unverified, r.Longer, r.HostSkipped))],
+        [.. report.Failures.Select(f => new ReportFailure(
+            f.Case.Isa.ShortName(),
+            f.Case.Form,
+            f.Case.Mode.ToString().ToLowerInvariant(),
+            $"0x{f.Case.Slot:x}",
+            $"0x{f.Case.Target:x}",
+            $"0x{f.Case.SecondTarget:x}",
+            f.Case.Distance,
+            f.Failure!,
+            [
+                .. f.Steps.Select(s => new ReportStep(
+                    s.What, s.Plan.Form.Name, s.Bytes, [.. s.Disassembly.Select(i => $"0x{i.Address:x}  {i.Bytes}  {i.Text}")])),
+                .. f.Answer is { } a
+                    ? [new ReportStep("answer", "external", a.Bytes, [.. a.Disassembly.Select(i => $"0x{i.Address:x}  {i.Bytes}  {i.Text}")])]
+                    : Array.Empty<ReportStep>(),
+            ]))],
+        [.. report.RandomFailures.Select(r => new ReportRandomFailure(r.Isa.ShortName(), r.Report))],
+        report.Longer,
+        report.Encoder,
+        report.Shard is { } shard ? [shard.ToString()] : null,
+        report.HostNotes is null ? null : report.HostSkipped,
+        report.HostNotes);
 }

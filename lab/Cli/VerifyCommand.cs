@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HcrLab.Encoders;
 using HcrLab.Lab.Emulation;
+using HcrLab.Lab.External;
+using HcrLab.Lab.Host;
 using HcrLab.Lab.Verification;
 using Spectre.Console;
 
@@ -31,9 +33,32 @@ public static class VerifyCommand
             DefaultValueFactory = _ => 10,
         };
 
+        var encoder = new Option<string?>("--encoder")
+        {
+            Description = "Verify an external encoder instead of the shipped ones: COMMAND speaks the line protocol (README, "
+                + "'Verifying your own encoder'). It is split into words like a shell's simple command and run without a shell, "
+                + "unless it holds shell operators or expansions.",
+        };
+        var encoderTimeout = new Option<double>("--encoder-timeout")
+        {
+            Description = "Seconds the external encoder may take for its handshake or one answer; past it, its process group is killed and it is restarted.",
+            DefaultValueFactory = _ => 5,
+        };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Run part INDEX of COUNT (e.g. 2/3) of the matrix and random cases; give every shard the same --seed (hexadecimal; printed when chosen) and merge the JSON reports with 'hcrlab report merge'.",
+        };
+
+        var on = new Option<string>("--on")
+        {
+            Description = "Where cases run: emulator (default; every CPU), host (also on this machine's CPU: amd64 and i386 on x86-64, "
+                + "slot and stub at the case's own addresses) or both (the same, naming it: any emulator/CPU disagreement is a failure).",
+            DefaultValueFactory = _ => "emulator",
+        }.AcceptOnlyFromAmong("emulator", "host", "both");
+
         var command = new Command("verify", "Run every jump form of every CPU in Unicorn and cross-check it with Capstone and Iced.")
         {
-            arch, random, seed, json, failures,
+            arch, random, seed, json, failures, encoder, encoderTimeout, shard, on,
         };
         command.SetAction(parsed =>
         {
@@ -62,9 +87,63 @@ public static class VerifyCommand
                 return HcrLabCli.MissingLibrary;
             }
 
-            var options = new VerifyOptions(isas, count, parsed.GetValue(seed), parsed.GetValue(failures));
+            Shard? part = null;
+            EncoderCommandLine? external = null;
+            var deadline = TimeSpan.FromSeconds(parsed.GetValue(encoderTimeout));
+            try
+            {
+                part = parsed.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : null;
+                external = parsed.GetValue(encoder) is { } commandText ? EncoderCommandLine.Parse(commandText) : null;
+                if (deadline <= TimeSpan.Zero || deadline > TimeSpan.FromHours(1))
+                {
+                    throw new FormatException("--encoder-timeout: give a number of seconds above 0 and at most 3600");
+                }
+            }
+            catch (FormatException e)
+            {
+                error.WriteLine($"hcrlab verify: {e.Message}");
+                return HcrLabCli.UsageError;
+            }
+
+            if (external is not null)
+            {
+                EncoderHandshake handshake;
+                try
+                {
+                    handshake = EncoderProcess.Probe(external, deadline);
+                }
+                catch (ExternalEncoderException e)
+                {
+                    error.WriteLine($"hcrlab verify: {e.Message}");
+                    return HcrLabCli.UsageError;
+                }
+
+                var served = isas.Where(handshake.Cpus.Contains).ToList();
+                output.WriteLine($"encoder: {external} (protocol {handshake.Version}; cpus {string.Join(",", handshake.Cpus.Select(i => i.ShortName()))}; "
+                    + $"modes {string.Join(",", handshake.Modes.Select(m => m.ToString().ToLowerInvariant()))}; scratch "
+                    + $"{(handshake.Scratch.Count == 0 ? "none" : string.Join(",", handshake.Scratch.SelectMany(p => p.Value.Order().Select(r => $"{p.Key.ShortName()}:{r}"))))})");
+                if (served.Count < isas.Count)
+                {
+                    output.WriteLine($"not served by the encoder, skipped: {string.Join(", ", isas.Except(served).Select(i => i.ShortName()))}");
+                }
+
+                isas = served;
+            }
+
+            var site = parsed.GetValue(on) switch { "host" => ExecutionSite.Host, "both" => ExecutionSite.Both, _ => ExecutionSite.Emulator };
+            var options = new VerifyOptions(isas, count, parsed.GetValue(seed), parsed.GetValue(failures), external, deadline, part, site);
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-            var report = RunWithProgress(options, console, output);
+            VerificationReport report;
+            try
+            {
+                report = RunWithProgress(options, console, output);
+            }
+            catch (Exception e) when (Unwrap(e) is ExternalEncoderException or FormatException)
+            {
+                error.WriteLine($"hcrlab verify: {Unwrap(e).Message}");
+                return Unwrap(e) is FormatException ? HcrLabCli.UsageError : HcrLabCli.CheckFailed;
+            }
+
             ReportWriter.WriteText(report, console);
             if (parsed.GetValue(json) is { } file)
             {
@@ -76,6 +155,8 @@ public static class VerifyCommand
         });
         return command;
     }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions: [var inner] } ? Unwrap(inner) : e;
 
     public static IReadOnlyList<InstructionSet> ParseArchitectures(string[]? values)
     {
@@ -111,7 +192,8 @@ public static class VerifyCommand
 
         // Not a terminal (CI, a pipe): one line per instruction set as it finishes, and a heartbeat every few thousand cases.
         var gate = new object();
-        output.WriteLine($"verifying {string.Join(", ", options.Isas.Select(i => i.ShortName()))} with {options.RandomCases} random cases ...");
+        output.WriteLine($"verifying {string.Join(", ", options.Isas.Select(i => i.ShortName()))} with {options.RandomCases} random cases"
+            + (options.Shard is { } shard ? $", shard {shard}" : "") + " ...");
         return Verifier.Run(options, (isa, done, total) =>
         {
             if (done == total || done % 4096 == 0)

@@ -106,6 +106,45 @@ public sealed class JumpDisassembler : IDisposable
         return lines;
     }
 
+    /// <summary>
+    /// For bytes of a form the lab does not know (an external encoder's): the first instruction as Capstone decodes it
+    /// and, when it is a direct jump, where it goes. On x86 Iced must read the same length and destination.
+    /// </summary>
+    /// <returns>The first instruction (null when Capstone cannot decode it), the jump's destination (null when it is not a direct jump), and a disagreement between the disassemblers, if any.</returns>
+    public (DecodedInstruction? First, ulong? Destination, string? Problem) DecodeFirstJump(InstructionSet isa, ulong address, ReadOnlySpan<byte> code)
+    {
+        // Only the first instruction goes to Capstone: it keeps a Thumb IT block's state in its handle across calls, so
+        // bytes after it (a literal that reads as "it le") would turn the next call's branch into a conditional one.
+        int length = isa switch
+        {
+            InstructionSet.I386 or InstructionSet.Amd64 => 15,
+            InstructionSet.Thumb when code.Length >= 2 => (code[1] >> 3) is 0b11101 or 0b11110 or 0b11111 ? 4 : 2,
+            _ => 4,
+        };
+        var decoded = _capstone.Decode(isa, address, code[..Math.Min(length, code.Length)]);
+        if (decoded.Count == 0)
+        {
+            return (null, null, null);
+        }
+
+        var first = decoded[0];
+        var facts = JumpEncoders.For(isa).Facts;
+        bool direct = first.Mnemonic is "jmp" or "b" or "b.w" or "b.n" && first.Operands is [{ Kind: OperandKind.Immediate }, ..];
+        ulong? destination = direct ? Wrap(facts, unchecked((ulong)first.Operands[0].Immediate)) : null;
+        string? problem = null;
+        if (isa is InstructionSet.I386 or InstructionSet.Amd64)
+        {
+            var iced = IcedCrossCheck.DecodeFirst(facts.AddressBits, address, code);
+            if (iced is not { } view || view.Length != first.Bytes.Length || (direct && view.BranchTarget != destination))
+            {
+                problem = $"the disassemblers disagree on {ToHex(first.Bytes)} at {Hex(address)}: Capstone reads '{first.Text}', "
+                    + (iced is { } v ? $"Iced a {v.Length}-byte {v.Mnemonic}{(v.BranchTarget is { } t ? $" to {Hex(t)}" : "")}" : "Iced cannot decode it");
+            }
+        }
+
+        return (ToLine(first), destination, problem);
+    }
+
     public void Dispose() => _capstone.Dispose();
 
     private static ulong? CheckRelative(CheckContext c)

@@ -42,6 +42,16 @@ public sealed record CpuProfile
     /// </summary>
     public required IReadOnlyList<CpuRegister> Preserved { get; init; }
 
+    /// <summary>
+    /// General registers the ABI lets a veneer clobber (arm64: the intra-procedure-call registers x16 and x17), which
+    /// <see cref="Preserved"/> leaves out. An external encoder declares its own scratch set; the others of these are
+    /// then checked too.
+    /// </summary>
+    public IReadOnlyList<CpuRegister> Scratch { get; init; } = [];
+
+    /// <summary>Every general register a slot could clobber unseen by the checks on the result, stack and link registers.</summary>
+    public IEnumerable<CpuRegister> General => Preserved.Concat(Scratch);
+
     public ulong AddressMask => AddressBits == 64 ? ulong.MaxValue : (1UL << AddressBits) - 1;
 
     public static CpuProfile For(InstructionSet isa) => isa switch
@@ -103,6 +113,7 @@ public sealed record CpuProfile
 
         // x0..x28 are consecutive ids from 199; x29 and x30 sit at the front of the enumeration.
         Preserved = [.. Numbered("x", 1, 15, firstId: 200), .. Numbered("x", 18, 28, firstId: 217), new("x29", 1)],
+        Scratch = Numbered("x", 16, 17, firstId: 215),
     };
 
     private static CpuProfile Arm(InstructionSet isa) => new()

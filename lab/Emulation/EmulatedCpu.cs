@@ -47,17 +47,24 @@ public sealed class EmulatedCpu : IDisposable
     private const ulong PageMask = PageSize - 1;
 
     private readonly HashSet<ulong> _pages = [];
+    private readonly IReadOnlyList<CpuRegister> _checked;
     private readonly ulong[] _sentinels;
     private readonly ulong _resultPoison;
     private UnicornEngine _engine;
 
-    public EmulatedCpu(InstructionSet isa)
+    /// <param name="isa">The instruction set.</param>
+    /// <param name="scratch">
+    /// Null: the ABI's rule (<see cref="CpuProfile.Preserved"/> is checked). Otherwise the names of the only general
+    /// registers a slot may change (an external encoder's declared set): every other one, the ABI's scratch included, is checked.
+    /// </param>
+    public EmulatedCpu(InstructionSet isa, IReadOnlySet<string>? scratch = null)
     {
         Profile = CpuProfile.For(isa);
+        _checked = scratch is null ? Profile.Preserved : [.. Profile.General.Where(r => !scratch.Contains(r.Name))];
 
         // Distinct per register, never a plausible address of this layout, and different from every register's neighbour.
         ulong sentinelBase = Profile.AddressBits == 64 ? 0x5EED_0000_0000_0100UL : 0x5EED_0100UL;
-        _sentinels = [.. Enumerable.Range(0, Profile.Preserved.Count).Select(i => sentinelBase + (ulong)i * 0x0101)];
+        _sentinels = [.. Enumerable.Range(0, _checked.Count).Select(i => sentinelBase + (ulong)i * 0x0101)];
 
         // Set before each run so a stub that never ran cannot leave the previous run's value behind. On 64-bit CPUs no
         // stub value can equal it (the stubs zero- or 32-bit-extend); on 32-bit CPUs only the value 0xBAD0BAD0 can.
@@ -185,7 +192,7 @@ public sealed class EmulatedCpu : IDisposable
     /// </summary>
     public RunOutcome RunFrom(ulong slot)
     {
-        var preserved = Profile.Preserved;
+        var preserved = _checked;
         for (int i = 0; i < preserved.Count; i++)
         {
             _engine.WriteRegister(preserved[i].Id, _sentinels[i]);
@@ -270,7 +277,7 @@ public sealed class EmulatedCpu : IDisposable
     private IReadOnlyList<string> Clobbered()
     {
         List<string>? names = null;
-        var preserved = Profile.Preserved;
+        var preserved = _checked;
         for (int i = 0; i < preserved.Count; i++)
         {
             names = CollectClobbered(names, preserved[i], _sentinels[i]);

@@ -12,7 +12,15 @@ public sealed record CaseStep(string What, JumpPlan Plan, string Bytes, IReadOnl
 /// <param name="Failure">Why the case failed, or null when it passed.</param>
 /// <param name="Steps">The writes made before the case passed or failed.</param>
 /// <param name="Unverified">Why some step could not be judged by execution (a known emulator defect), or null.</param>
-public sealed record CaseResult(JumpCase Case, string Row, string? Failure, IReadOnlyList<CaseStep> Steps, string? Unverified = null)
+/// <param name="Note">Something worth knowing about a passing case that is not a failure (an external encoder's answer longer than the shortest form), or null.</param>
+/// <param name="Answer">An external encoder's answer: its bytes and their disassembly (external encoders make no plan, so they have no steps).</param>
+/// <param name="HostSkipped">Why the case was not run on this machine's CPU (<c>--on host|both</c>), or null.</param>
+public sealed record CaseResult(
+    JumpCase Case, string Row, string? Failure, IReadOnlyList<CaseStep> Steps, string? Unverified = null, string? Note = null, CaseAnswer? Answer = null,
+    string? HostSkipped = null)
 {
     public bool Passed => Failure is null;
 }
+
+/// <summary>The bytes an external encoder answered for a case, and how they decode.</summary>
+public sealed record CaseAnswer(string Bytes, IReadOnlyList<DecodedInstruction> Disassembly);

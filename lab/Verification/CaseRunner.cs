@@ -9,7 +9,7 @@ namespace HcrLab.Lab.Verification;
 /// slot and must arrive at the right target stub with nothing else clobbered, and the disassemblers must decode the
 /// intended target. One runner holds one emulator and one disassembler: use one per thread.
 /// </summary>
-public sealed class CaseRunner : IDisposable
+public sealed class CaseRunner : ICaseRunner
 {
     private readonly IJumpEncoder _encoder;
     private readonly EmulatedCpu _cpu;
@@ -28,6 +28,9 @@ public sealed class CaseRunner : IDisposable
 
     /// <summary>True when the emulator keeps the range for itself (halt address, stack); cases avoid it.</summary>
     public bool IsReserved(ulong address, int length) => EmulatedCpu.IsReserved(address, length);
+
+    /// <summary>The shipped encoders take every case as it is.</summary>
+    public JumpCase? Adapt(JumpCase c) => c;
 
     /// <summary>Runs a case; an exception from the code under test or the lab's own machinery is a failure of that case, not of the run.</summary>
     public CaseResult Run(JumpCase c)
@@ -220,5 +223,5 @@ public sealed class CaseRunner : IDisposable
     }
 
     /// <summary>A value a stub returns: distinct per target and per role, never zero.</summary>
-    private static uint StubValue(ulong target, uint role) => (uint)((target * 0x9E37_79B9_7F4A_7C15UL) >> 40) << 4 | role;
+    internal static uint StubValue(ulong target, uint role) => (uint)((target * 0x9E37_79B9_7F4A_7C15UL) >> 40) << 4 | role;
 }

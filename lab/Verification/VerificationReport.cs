@@ -9,7 +9,9 @@ namespace HcrLab.Lab.Verification;
 /// <param name="Passed">Cases that passed.</param>
 /// <param name="Random">Of the cases, how many were random.</param>
 /// <param name="Unverified">Passed cases of which some step only the disassemblers could judge (a known emulator defect).</param>
-public sealed record FormTally(InstructionSet Isa, string Form, int Cases, int Passed, int Random, int Unverified)
+/// <param name="Longer">Passed cases an external encoder answered with more bytes than the shortest form (informational).</param>
+/// <param name="HostSkipped">Cases not run on this machine's CPU because their pages cannot be mapped here (<c>--on host|both</c>).</param>
+public sealed record FormTally(InstructionSet Isa, string Form, int Cases, int Passed, int Random, int Unverified, int Longer = 0, int HostSkipped = 0)
 {
     public int Failed => Cases - Passed;
 }
@@ -18,13 +20,28 @@ public sealed record FormTally(InstructionSet Isa, string Form, int Cases, int P
 public sealed record RandomFailure(InstructionSet Isa, string Report, CaseResult? FirstFailure);
 
 /// <summary>What one <c>hcrlab verify</c> run found.</summary>
+/// <param name="Rows">Cases per CPU × form.</param>
+/// <param name="Failures">The failing cases kept for the report.</param>
+/// <param name="RandomFailures">Random failures with CsCheck's shrunk case.</param>
+/// <param name="Elapsed">How long the run took.</param>
+/// <param name="Seed">The seed given (or, for a shard, the one used).</param>
+/// <param name="Encoder">The external encoder's command, or null for the shipped encoders.</param>
+/// <param name="Shard">The part of the run this was, or null for the whole run.</param>
+/// <param name="HostNotes">With <c>--on host|both</c>: per instruction set, whether and how it ran on this machine's CPU.</param>
 public sealed record VerificationReport(
     IReadOnlyList<FormTally> Rows,
     IReadOnlyList<CaseResult> Failures,
     IReadOnlyList<RandomFailure> RandomFailures,
     TimeSpan Elapsed,
-    string? Seed)
+    string? Seed,
+    string? Encoder = null,
+    Shard? Shard = null,
+    IReadOnlyList<string>? HostNotes = null)
 {
+    public int HostSkipped => Rows.Sum(r => r.HostSkipped);
+
+    public int Longer => Rows.Sum(r => r.Longer);
+
     public int Cases => Rows.Sum(r => r.Cases);
 
     public int Passed => Rows.Sum(r => r.Passed);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using CsCheck;
 using HcrLab.Encoders;
+using HcrLab.Lab.External;
+using HcrLab.Lab.Host;
 
 namespace HcrLab.Lab.Verification;
 
@@ -9,7 +11,19 @@ namespace HcrLab.Lab.Verification;
 /// <param name="RandomCases">Random cases in total, shared out over the instruction sets.</param>
 /// <param name="Seed">A CsCheck seed that replays a reported random failure; null for fresh randomness.</param>
 /// <param name="MaxFailuresKept">How many failing cases per instruction set are kept with their bytes and disassembly.</param>
-public sealed record VerifyOptions(IReadOnlyList<InstructionSet> Isas, int RandomCases, string? Seed, int MaxFailuresKept = 10);
+/// <param name="Encoder">An external encoder to verify instead of the shipped ones, or null.</param>
+/// <param name="EncoderDeadline">How long the external encoder may take for one answer (default 5 s).</param>
+/// <param name="On">Where the cases run: the emulator, this machine's CPU (for the instruction sets it runs), or both.</param>
+/// <param name="Shard">Run only this part of the cases; the random cases then come from <paramref name="Seed"/> (hexadecimal) as a fixed sequence.</param>
+public sealed record VerifyOptions(
+    IReadOnlyList<InstructionSet> Isas,
+    int RandomCases,
+    string? Seed,
+    int MaxFailuresKept = 10,
+    EncoderCommandLine? Encoder = null,
+    TimeSpan? EncoderDeadline = null,
+    Shard? Shard = null,
+    ExecutionSite On = ExecutionSite.Emulator);
 
 /// <summary>Runs the fixed matrix and the random cases of each instruction set, one emulator per instruction set, in parallel.</summary>
 public static class Verifier
@@ -17,25 +31,50 @@ public static class Verifier
     /// <summary>Progress: the instruction set, cases done, cases planned.</summary>
     public delegate void ProgressHandler(InstructionSet isa, int done, int total);
 
+    /// <exception cref="ExternalEncoderException">The external encoder cannot be started or keeps failing.</exception>
+    /// <exception cref="FormatException">With a shard, the seed is not a hexadecimal number.</exception>
     public static VerificationReport Run(VerifyOptions options, ProgressHandler? progress = null)
     {
         var started = DateTime.UtcNow;
+        string? seed = options.Shard is null ? options.Seed : (options.Seed ?? $"{Random.Shared.NextInt64():x}");
+        ulong shardSeed = options.Shard is null ? 0 : ParseShardSeed(seed!);
         var tallies = new ConcurrentDictionary<(InstructionSet, string), Tally>();
         var failures = new ConcurrentBag<CaseResult>();
         var randomFailures = new ConcurrentBag<RandomFailure>();
+        var hostNotes = new ConcurrentDictionary<InstructionSet, string>();
+        var firstSkips = new ConcurrentDictionary<InstructionSet, string>();
         int randomEach = options.Isas.Count == 0 ? 0 : (options.RandomCases + options.Isas.Count - 1) / options.Isas.Count;
 
         Parallel.ForEach(options.Isas, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, isa =>
         {
-            using var runner = new CaseRunner(isa);
-            var matrix = CaseMatrix.For(isa, runner.IsReserved);
-            int total = matrix.Count + randomEach;
+            using var runner = CreateRunner(isa, options, hostNotes);
+            IReadOnlyList<JumpCase> matrix = CaseMatrix.For(isa, runner.IsReserved);
+            if (options.Encoder is not null)
+            {
+                // An external encoder is never told a form: forced-form cases become requests, each asked once.
+                matrix = [.. matrix.Select(runner.Adapt).OfType<JumpCase>().DistinctBy(c => (c.Mode, c.Slot, c.Target))];
+            }
+
+            int randomHere = randomEach;
+            if (options.Shard is { } shard)
+            {
+                matrix = [.. matrix.Where((_, i) => shard.Includes(i))];
+                randomHere = Enumerable.Range(0, randomEach).Count(shard.Includes);
+            }
+
+            int total = matrix.Count + randomHere;
             int done = 0;
             int kept = 0;
 
             void Record(CaseResult result, bool random)
             {
-                tallies.GetOrAdd((isa, result.Row), _ => new Tally()).Add(result.Passed, random, result.Passed && result.Unverified is not null);
+                tallies.GetOrAdd((isa, result.Row), _ => new Tally())
+                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null, result.HostSkipped is not null);
+                if (result.HostSkipped is { } skipped)
+                {
+                    firstSkips.TryAdd(isa, skipped);
+                }
+
                 if (!result.Passed && Interlocked.Increment(ref kept) <= options.MaxFailuresKept)
                 {
                     failures.Add(result);
@@ -52,7 +91,11 @@ public static class Verifier
                 Record(runner.Run(c), random: false);
             }
 
-            if (randomEach > 0)
+            if (options.Shard is { } part)
+            {
+                RunRandomShard(isa, runner, randomEach, shardSeed, part, Record);
+            }
+            else if (randomEach > 0)
             {
                 RunRandom(isa, runner, randomEach, options.Seed, Record, randomFailures);
             }
@@ -60,25 +103,70 @@ public static class Verifier
         });
 
         var rows = tallies
-            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified))
+            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer, t.Value.HostSkipped))
             .OrderBy(r => r.Isa)
             .ThenBy(r => FormOrder(r.Isa, r.Form))
             .ToList();
         var orderedFailures = failures.OrderBy(f => f.Case.Isa).ThenBy(f => f.Case.Slot).ThenBy(f => f.Case.Target).ToList();
-        return new VerificationReport(rows, orderedFailures, [.. randomFailures.OrderBy(f => f.Isa)], DateTime.UtcNow - started, options.Seed);
+        return new VerificationReport(
+            rows, orderedFailures, [.. randomFailures.OrderBy(f => f.Isa)], DateTime.UtcNow - started, seed, options.Encoder?.ToString(), options.Shard,
+            options.On == ExecutionSite.Emulator ? null
+                : [.. options.Isas.Select(isa => $"{isa.ShortName()}: {hostNotes.GetValueOrDefault(isa, "")}"
+                    + (firstSkips.TryGetValue(isa, out string? why) ? $"; first case skipped on the CPU: {why}" : ""))]);
+    }
+
+    private static ICaseRunner CreateRunner(InstructionSet isa, VerifyOptions options, ConcurrentDictionary<InstructionSet, string> hostNotes)
+    {
+        HostCpu? host = null;
+        if (options.On != ExecutionSite.Emulator)
+        {
+            host = HostCpu.For(isa, out string? unavailable);
+            hostNotes[isa] = host is null ? $"emulator only ({unavailable})" : "emulator and this machine's CPU";
+        }
+
+        // An external encoder's answers have no plan to replay, so its runner takes the CPU itself.
+        if (options.Encoder is { } command)
+        {
+            return new ExternalCaseRunner(isa, command, options.EncoderDeadline ?? TimeSpan.FromSeconds(5), host);
+        }
+
+        var emulated = new CaseRunner(isa);
+        return host is null ? emulated : new HostCheckedRunner(emulated, host);
+    }
+
+    private static ulong ParseShardSeed(string seed) =>
+        ulong.TryParse(seed.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? seed[2..] : seed, System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong value)
+            ? value
+            : throw new FormatException($"--seed: with --shard the seed is a hexadecimal number shared by all shards (e.g. 1f2e3d), not '{seed}'");
+
+    /// <summary>
+    /// The random cases of a shard: case k of the run is generated from the seed and k alone (not by CsCheck's sampling,
+    /// whose sequence is not reproducible), so every shard of one seed sees the same sequence and runs its own positions.
+    /// </summary>
+    private static void RunRandomShard(InstructionSet isa, ICaseRunner runner, int count, ulong seed, Shard shard, Action<CaseResult, bool> record)
+    {
+        var gen = RandomCases.For(isa, runner.IsReserved);
+        for (int k = shard.Index - 1; k < count; k += shard.Count)
+        {
+            var pcg = new PCG((uint)isa, seed ^ ((ulong)k * 0x9E37_79B9_7F4A_7C15UL));
+            if (runner.Adapt(gen.Generate(pcg, null, out _)) is { } c)
+            {
+                record(runner.Run(c), true);
+            }
+        }
     }
 
     private static void RunRandom(
-        InstructionSet isa, CaseRunner runner, int count, string? seed, Action<CaseResult, bool> record, ConcurrentBag<RandomFailure> randomFailures)
+        InstructionSet isa, ICaseRunner runner, int count, string? seed, Action<CaseResult, bool> record, ConcurrentBag<RandomFailure> randomFailures)
     {
         // CsCheck keeps calling the predicate while it shrinks a failure; only cases before the first failure are counted.
         CaseResult? firstFailure = null;
         try
         {
-            RandomCases.For(isa, runner.IsReserved).Sample(
+            RandomCases.For(isa, runner.IsReserved).Select(runner.Adapt).Where(c => c is not null).Sample(
                 c =>
                 {
-                    var result = runner.Run(c);
+                    var result = runner.Run(c!);
                     if (firstFailure is null)
                     {
                         record(result, true);
@@ -93,7 +181,7 @@ public static class Verifier
                 seed: seed,
                 iter: count,
                 threads: 1,
-                print: c => c.ToString());
+                print: c => c!.ToString());
         }
         catch (CsCheckException e)
         {
@@ -128,6 +216,8 @@ public static class Verifier
         private int _passed;
         private int _random;
         private int _unverified;
+        private int _longer;
+        private int _hostSkipped;
 
         public int Cases => _cases;
 
@@ -137,8 +227,22 @@ public static class Verifier
 
         public int Unverified => _unverified;
 
-        public void Add(bool passed, bool random, bool unverified)
+        public int Longer => _longer;
+
+        public int HostSkipped => _hostSkipped;
+
+        public void Add(bool passed, bool random, bool unverified, bool longer, bool hostSkipped)
         {
+            if (hostSkipped)
+            {
+                Interlocked.Increment(ref _hostSkipped);
+            }
+
+            if (longer)
+            {
+                Interlocked.Increment(ref _longer);
+            }
+
             if (unverified)
             {
                 Interlocked.Increment(ref _unverified);

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HcrLab.Lab.Cli;
+
+/// <summary>The JSON form of a verification report (<c>--json</c>): written by <c>verify</c>, read back by <c>report merge</c>.</summary>
+public sealed record ReportDocument(
+    int Passed,
+    int Failed,
+    int Cases,
+    double Seconds,
+    string? Seed,
+    int Unverified,
+    IReadOnlyList<ReportRow> Rows,
+    IReadOnlyList<ReportFailure> Failures,
+    IReadOnlyList<ReportRandomFailure> RandomFailures,
+    int Longer = 0,
+    string? Encoder = null,
+    IReadOnlyList<string>? Shards = null,
+    int? HostSkipped = null,
+    IReadOnlyList<string>? HostNotes = null)
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+public sealed record ReportRow(string Arch, string Form, int Cases, int Random, int Passed, int Failed, int Unverified, int Longer = 0, int HostSkipped = 0);
+
+public sealed record ReportStep(string What, string Form, string Bytes, IReadOnlyList<string> Disassembly);
+
+public sealed record ReportFailure(
+    string Arch,
+    string? Form,
+    string Mode,
+    string Slot,
+    string Target,
+    string SecondTarget,
+    string Distance,
+    string Reason,
+    IReadOnlyList<ReportStep> Steps);
+
+public sealed record ReportRandomFailure(string Arch, string Report);
