@@ -29,7 +29,6 @@ public static class ElfCheck
     private const long DtRunpath = 29, DtFlags = 30, DtGnuHash = 0x6ffffef5, DtVersym = 0x6ffffff0, DtVerdef = 0x6ffffffc;
     private const long DtVerdefnum = 0x6ffffffd, DtVerneed = 0x6ffffffe, DtVerneednum = 0x6fffffff;
     private const long DtRelacount = 0x6ffffff9;
-    private const uint RelativeType = 8, IrelativeType = 37;
 
     /// <summary>Entries that go together: a table and its size (JMPREL also needs PLTREL), a version table and its count.</summary>
     private static readonly (long, long)[] RequiredPairs =
@@ -57,7 +56,12 @@ public static class ElfCheck
         return Problem(file);
     }
 
-    public static string? Problem(byte[] file)
+    /// <summary>The check for a module of this process's CPU (<see cref="HostCpu.Current"/>).</summary>
+    public static string? Problem(byte[] file) =>
+        Problem(file, HostCpu.Current ?? throw new PlatformNotSupportedException("the runtime knows no ELF facts for this CPU"));
+
+    /// <summary>The same check for a module built for <paramref name="cpu"/>.</summary>
+    public static string? Problem(byte[] file, HostCpu cpu)
     {
         if (file.Length == 0)
         {
@@ -85,9 +89,9 @@ public static class ElfCheck
             return $"ELF type {type} is not a shared object (3)";
         }
 
-        if (machine != 62)
+        if (machine != cpu.ElfMachine)
         {
-            return $"ELF machine {machine} is not x86-64 (62)";
+            return $"ELF machine {machine} is not {cpu.Name} ({cpu.ElfMachine})";
         }
 
         if (headerSize != HeaderSize || entrySize != ProgramHeaderSize || count is 0 or > MaxProgramHeaders)
@@ -101,7 +105,7 @@ public static class ElfCheck
             return $"the program header table (offset {table}, {count} entries) ends past the end of the file ({file.Length} bytes)";
         }
 
-        var image = new Image(file);
+        var image = new Image(file, cpu);
         for (int i = 0; i < count; i++)
         {
             int at = (int)table + (i * ProgramHeaderSize);
@@ -159,7 +163,7 @@ public static class ElfCheck
     }
 
     /// <summary>The file and its segments: addresses are checked against the segments and read through the file.</summary>
-    private sealed class Image(byte[] file)
+    private sealed class Image(byte[] file, HostCpu cpu)
     {
         private readonly byte[] _file = file;
         private readonly Dictionary<long, ulong> _tags = [];
@@ -451,7 +455,7 @@ public static class ElfCheck
 
                     // RELATIVE: the image's own address + addend, a pointer into the image (one past an array's end
                     // included); IRELATIVE: a resolver the loader calls.
-                    if ((type == RelativeType && !InMemory(addend, 0)) || (type == IrelativeType && !InMemory(addend, 1, executable: true)))
+                    if ((type == cpu.RelativeRelocation && !InMemory(addend, 0)) || (type == cpu.IrelativeRelocation && !InMemory(addend, 1, executable: true)))
                     {
                         return $"relocation {i} (type {type}) points at 0x{addend:x}, outside the loadable segments";
                     }
@@ -477,9 +481,9 @@ public static class ElfCheck
             for (ulong i = 0; i < Math.Min(declared, size / 24); i++)
             {
                 uint type = (uint)U64(_file, (int)(at + (long)(24 * i) + 8));
-                if (type != RelativeType)
+                if (type != cpu.RelativeRelocation)
                 {
-                    return $"relocation {i} has type {type}, but DT_RELACOUNT says the first {declared} are RELATIVE (type {RelativeType})";
+                    return $"relocation {i} has type {type}, but DT_RELACOUNT says the first {declared} are RELATIVE (type {cpu.RelativeRelocation})";
                 }
             }
 

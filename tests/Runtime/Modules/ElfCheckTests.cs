@@ -11,19 +11,32 @@ namespace HcrLab.Tests.Runtime;
 [NonParallelizable]
 public sealed class ElfCheckTests
 {
-    private const string SystemLibraries = "/usr/lib/x86_64-linux-gnu";
+    /// <summary>
+    /// Folders of shared libraries built for each CPU: the system's own, and the sysroot of Debian's aarch64 cross
+    /// packages (build.sh test installs them). e_machine and the relocation types are the ABI documents' (EM_X86_64 62,
+    /// R_X86_64_RELATIVE 8; EM_AARCH64 183, R_AARCH64_RELATIVE 1027), written here, not read from the runtime.
+    /// </summary>
+    private static readonly object[] SystemLibraryFolders =
+    [
+        new object[] { "/usr/lib/x86_64-linux-gnu", "x64", (ushort)62, 8u },
+        new object[] { "/usr/aarch64-linux-gnu/lib", "arm64", (ushort)183, 1027u },
+    ];
 
-    [Test]
-    public void EveryX8664SharedLibraryOfTheSystemPasses()
+    [TestCaseSource(nameof(SystemLibraryFolders))]
+    public void EverySharedLibraryOfACpuPassesWithThatCpusFactsAndNoOthers(string folder, string cpuName, ushort machine, uint relative)
     {
-        if (!Directory.Exists(SystemLibraries))
+        if (!Directory.Exists(folder))
         {
-            Assert.Ignore($"{SystemLibraries} does not exist");
+            Assert.Ignore($"{folder} does not exist");
         }
 
+        var cpu = cpuName == "x64" ? HostCpu.X64 : HostCpu.Arm64;
+        var other = cpu == HostCpu.X64 ? HostCpu.Arm64 : HostCpu.X64;
         var checkedLibraries = new List<string>();
         var refused = new List<string>();
-        foreach (string path in Directory.EnumerateFiles(SystemLibraries, "*.so*", SearchOption.AllDirectories))
+        var wrongCpuAccepted = new List<string>();
+        int withRelativeRelocations = 0;
+        foreach (string path in Directory.EnumerateFiles(folder, "*.so*", SearchOption.AllDirectories))
         {
             var info = new FileInfo(path);
             if (info.LinkTarget is not null || info.Length is < 64 or > 16 << 20)
@@ -32,22 +45,47 @@ public sealed class ElfCheckTests
             }
 
             byte[] bytes = File.ReadAllBytes(path);
-            bool sharedX8664 = bytes is [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, ..] && bytes[16] == 3 && bytes[18] == 62;
-            if (!sharedX8664)
+            bool shared = bytes is [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, ..] && bytes[16] == 3 && BitConverter.ToUInt16(bytes, 18) == machine;
+            if (!shared)
             {
                 continue;
             }
 
             checkedLibraries.Add(path);
-            if (ElfCheck.Problem(bytes) is { } problem)
+            if (ElfCheck.Problem(bytes, cpu) is { } problem)
             {
                 refused.Add($"{path}: {problem}");
             }
+
+            if (ElfCheck.Problem(bytes, other) != $"ELF machine {machine} is not {other.Name} ({other.ElfMachine})")
+            {
+                wrongCpuAccepted.Add(path);
+            }
+
+            // A library whose DT_RELACOUNT is above 0 passes only if the check knows this CPU's RELATIVE type.
+            if (DynamicEntries(bytes).GetValueOrDefault(0x6ffffff9) > 0 && FirstRelocationType(bytes) == relative)
+            {
+                withRelativeRelocations++;
+            }
         }
 
-        TestContext.Out.WriteLine($"{checkedLibraries.Count} system libraries checked, {refused.Count} refused");
+        TestContext.Out.WriteLine($"{checkedLibraries.Count} {cpu.Name} libraries checked, {withRelativeRelocations} with RELATIVE relocations, {refused.Count} refused");
         Assert.That(checkedLibraries, Has.Count.GreaterThan(10));
+        Assert.That(withRelativeRelocations, Is.GreaterThan(5));
         Assert.That(refused, Is.Empty);
+        Assert.That(wrongCpuAccepted, Is.Empty);
+    }
+
+    [Test]
+    public void TheHostsCheckIsTheCheckForTheHostsCpu()
+    {
+        // This machine is x86-64 (the runtime runs nowhere else yet): the one-argument check is the x86-64 one.
+        Assume.That(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture, Is.EqualTo(System.Runtime.InteropServices.Architecture.X64));
+        byte[] header = new byte[64];
+        header[0] = 0x7F; header[1] = (byte)'E'; header[2] = (byte)'L'; header[3] = (byte)'F';
+        header[4] = 2; header[5] = 1; header[6] = 1; header[16] = 3; header[18] = 183;
+        Assert.That(ElfCheck.Problem(header), Is.EqualTo("ELF machine 183 is not x86-64 (62)"));
+        Assert.That(HostCpu.Current, Is.SameAs(HostCpu.X64));
     }
 
     [Test]
@@ -114,6 +152,10 @@ public sealed class ElfCheckTests
 
         return entries;
     }
+
+    /// <summary>The type of DT_RELA's first entry (ELF64 RELA: offset, info, addend; the type is info's low 32 bits).</summary>
+    private static uint FirstRelocationType(byte[] elf) =>
+        BitConverter.ToUInt32(elf, (int)FileOffset(elf, DynamicEntries(elf)[7]) + 8);
 
     /// <summary>The file offset of a virtual address, through the PT_LOAD segment that holds it.</summary>
     private static ulong FileOffset(byte[] elf, ulong address)
