@@ -103,7 +103,8 @@ case "$command" in
     exit "$status"
     ;;
   *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    # The comment at the top, without the '# ' (and nothing after it).
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 2
     ;;
 esac
