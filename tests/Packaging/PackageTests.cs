@@ -42,6 +42,9 @@ public sealed class PackageTests
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",
             ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+            // No MSBuild nodes or compiler server left running after the test.
+            ["MSBUILDDISABLENODEREUSE"] = "1",
+            ["UseSharedCompilation"] = "false",
         };
         // The projects are built already (the tests reference them); packing what was built keeps this to seconds.
         var pack = Dotnet(["pack", Path.Combine(NativeToolchain.RepositoryRoot, "HcrLab.sln"), "-c", Configuration, "--no-build", "-o", _feed,
