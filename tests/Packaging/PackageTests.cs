@@ -96,11 +96,17 @@ public sealed class PackageTests
             .And.Not.Contain("Package Description"));
     }
 
-    [Test]
-    public void AConsoleProjectThatReferencesTheRuntimePackageStartsItAndReloadsAModule()
+    /// <param name="publishForLinuxX64">
+    /// False: a portable build, run with dotnet (the native assets stay under runtimes/linux-x64/native/ and deps.json
+    /// leads there). True: dotnet publish -r linux-x64, which puts them beside the application.
+    /// </param>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void AConsoleProjectThatReferencesTheRuntimePackageStartsItAndReloadsAModule(bool publishForLinuxX64)
     {
-        string app = Directory.CreateDirectory(Path.Combine(_work.FullName, "app")).FullName;
-        string modules = Directory.CreateDirectory(Path.Combine(_work.FullName, "modules")).FullName;
+        string name = publishForLinuxX64 ? "published" : "built";
+        string app = Directory.CreateDirectory(Path.Combine(_work.FullName, $"app-{name}")).FullName;
+        string modules = Directory.CreateDirectory(Path.Combine(_work.FullName, $"modules-{name}")).FullName;
         BuildModule(modules, version: 1, "counter.so");
         BuildModule(modules, version: 2, "counter_v2.so");
 
@@ -136,9 +142,14 @@ public sealed class PackageTests
             }
             """);
 
-        var build = Dotnet(["build", "-c", "Release", "-nologo", "-v", "quiet", "--configfile", Path.Combine(_work.FullName, "nuget.config")], app);
-        Assert.That(build.ExitCode, Is.Zero, $"{build.Output}\n{build.Error}");
-        var run = Dotnet([Path.Combine(app, "bin", "Release", "net10.0", "app.dll"), modules], app);
+        string output = Path.Combine(app, "out");
+        string[] build = publishForLinuxX64 ? ["publish", "-r", "linux-x64", "--self-contained", "false"] : ["build"];
+        var built = Dotnet([.. build, "-c", "Release", "-o", output, "-nologo", "-v", "quiet", "--configfile", Path.Combine(_work.FullName, "nuget.config")], app);
+        Assert.That(built.ExitCode, Is.Zero, $"{built.Output}\n{built.Error}");
+        string assets = publishForLinuxX64 ? output : Path.Combine(output, "runtimes", "linux-x64", "native");
+        Assert.That(File.Exists(Path.Combine(assets, "libhcrguard.so")) && File.Exists(Path.Combine(assets, "hcrtrial")), Is.True,
+            $"the native assets are in {assets}");
+        var run = Dotnet([Path.Combine(output, "app.dll"), modules], app);
 
         // v1's proc answers 1 after the start (generation 0); the reload re-points its slot to v2's, which answers 2, and
         // is the first effective reload (generation 1).
