@@ -41,7 +41,9 @@ public sealed class CLibraryTests
         Assert.That(new FileInfo(Path.Combine(lib, "libhcrlab.so")).LinkTarget, Is.EqualTo($"libhcrlab.so.{major}"));
         Assert.That(new FileInfo(Path.Combine(lib, "libnimhcr.so")).LinkTarget, Is.EqualTo($"libhcrlab.so.{major}"));
         Assert.That(File.Exists(Path.Combine(lib, "hcrtrial")), Is.True, "the trial loader is looked for beside the library");
-        Assert.That(File.Exists(Path.Combine(_prefix, "include", "hcrlab.h")), Is.True);
+        Assert.That(File.ReadAllText(Path.Combine(_prefix, "include", "hcrlab.h")),
+            Does.Contain($"#define HCRLAB_ABI_VERSION {major}\n").And.Contain($"#define HCRLAB_SONAME \"libhcrlab.so.{major}\"\n"),
+            "the header names the soname the library has");
 
         var soname = NativeToolchain.Run("readelf", ["-d", Path.Combine(lib, $"libhcrlab.so.{version}")], _work.FullName, ProgramTimeout);
         Assert.That(soname.Output, Does.Contain($"Library soname: [libhcrlab.so.{major}]"));
