@@ -14,12 +14,14 @@ as_root() {
 }
 
 # Debian/Ubuntu packages the lab uses at run time: Unicorn 2 (the emulator; Capstone comes inside its NuGet package),
-# gcc (reload scenarios build their C modules with it) and python3 (the example encoders of lab/examples/).
+# gcc (reload scenarios build their C modules with it), python3 (the example encoders of lab/examples/) and pkg-config
+# (the C library's install test builds a host with `pkg-config --cflags --libs hcrlab`).
 ensure_native_packages() {
   local missing=()
   ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2' || missing+=(libunicorn2)
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   # verify --on host runs i386 slots in a 32-bit helper: gcc -m32 needs the 32-bit C library. gcc-N-multilib (not the
   # gcc-multilib metapackage, which Debian makes conflict with cross compilers such as gcc-aarch64-linux-gnu) brings it.
   if command -v gcc >/dev/null 2>&1 && [ "$(uname -m)" = x86_64 ] \
@@ -101,7 +103,8 @@ case "$command" in
     exit "$status"
     ;;
   *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    # The comment at the top, without the '# ' (and nothing after it).
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 2
     ;;
 esac

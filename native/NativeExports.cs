@@ -102,9 +102,32 @@ internal static unsafe class NativeExports
     private static void PerformCodeReload()
     {
         using var callback = FaultGuard.EnterCallback();
+        if (!NativeRuntime.Ensure())
+        {
+            return;
+        }
+
+        if (HcrRuntime.Current is { IsStarted: false })
+        {
+            // Said in the C ABI's words (the runtime's own message names its C# method).
+            Console.Error.WriteLine("hcr: hcrPerformCodeReload: nothing is started: call hcrInit first");
+            return;
+        }
+
+        NativeRuntime.ReloadWithNimGcPaused();
+    }
+
+    /// <summary>
+    /// From a module's init code: fail the start or reload that runs it, with the reason (as through the getter's
+    /// <c>hcrFailInit</c>); a C host sees the reason in <c>hcrlabLastError()</c> after <c>hcrlabInit</c>/<c>hcrlabReload</c>.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "hcrFailInit")]
+    private static void FailInit(byte* reason)
+    {
+        using var callback = FaultGuard.EnterCallback();
         if (NativeRuntime.Ensure())
         {
-            NativeRuntime.ReloadWithNimGcPaused();
+            ModuleAbi.FailInit(reason);
         }
     }
 

@@ -21,25 +21,56 @@ internal static unsafe partial class NativeRuntime
             return true;
         }
 
+        if (TryEnsure(out var error) is null)
+        {
+            Console.Error.WriteLine($"hcr: the runtime could not be created: {error!.GetType().Name}: {error.Message}");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The runtime, created with the defaults if none is alive; null and the reason when it cannot be created.</summary>
+    public static HcrRuntime? TryEnsure(out Exception? error)
+    {
+        error = null;
+        if (HcrRuntime.Current is { } current)
+        {
+            return current;
+        }
+
         lock (CreateLock)
         {
             try
             {
-                if (HcrRuntime.Current is null)
-                {
-                    var runtime = HcrRuntime.Create();
-                    // Hosts never dispose the runtime; the copies of loaded modules go when the process exits.
-                    s_copyDirectory = runtime.CopyDirectory;
-                    RemoveCopiesAtExit();
-                }
-
-                return true;
+                return HcrRuntime.Current ?? Create(new HcrRuntimeOptions());
             }
             catch (Exception e)
             {
-                Console.Error.WriteLine($"hcr: the runtime could not be created: {e.GetType().Name}: {e.Message}");
-                return false;
+                error = e;
+                return null;
             }
+        }
+    }
+
+    /// <summary>Creates the runtime with <paramref name="options"/> (<c>hcrlabCreate</c>, or the first call's defaults).</summary>
+    /// <exception cref="InvalidOperationException">The runtime exists already.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not linux-x64.</exception>
+    public static HcrRuntime Create(HcrRuntimeOptions options)
+    {
+        lock (CreateLock)
+        {
+            if (HcrRuntime.Current is not null)
+            {
+                throw new InvalidOperationException(
+                    "the runtime exists already: hcrlabCreate must come before every other call of the library, which creates it with the defaults");
+            }
+
+            var runtime = HcrRuntime.Create(options);
+            // Hosts never dispose the runtime; the copies of loaded modules go when the process exits.
+            s_copyDirectory = runtime.CopyDirectory;
+            RemoveCopiesAtExit();
+            return runtime;
         }
     }
 
@@ -80,7 +111,14 @@ internal static unsafe partial class NativeRuntime
     /// runtime does: a collection during a reload would call GC marker procs and read type information that the reload
     /// is replacing.
     /// </summary>
-    public static void ReloadWithNimGcPaused()
+    public static void ReloadWithNimGcPaused() => WithNimGcPaused(() =>
+    {
+        ModuleAbi.PerformCodeReload();
+        return 0;
+    });
+
+    /// <summary><paramref name="reload"/> with Nim's collector paused (see <see cref="ReloadWithNimGcPaused"/>); exceptions pass.</summary>
+    public static T WithNimGcPaused<T>(Func<T> reload)
     {
         var (disable, enable) = NimRtl.GcSwitches;
         if (disable != 0)
@@ -90,7 +128,7 @@ internal static unsafe partial class NativeRuntime
 
         try
         {
-            ModuleAbi.PerformCodeReload();
+            return reload();
         }
         finally
         {

@@ -1,30 +1,55 @@
 #!/usr/bin/env bash
-# Publishes the runtime as a native library and builds the C example against it.
-#   native/build.sh publish [OUT]   OUT/lib/libhcrlab.so (NativeAOT) and OUT/lib/libnimhcr.so -> libhcrlab.so
+# Publishes the runtime as a native library (C conventions: a versioned soname, pkg-config) and builds the C example.
+#   native/build.sh publish [OUT]   OUT/lib/libhcrlab.so.VERSION (NativeAOT) with the links libhcrlab.so.MAJOR (its
+#                                   soname), libhcrlab.so and libnimhcr.so, and hcrtrial beside them
 #   native/build.sh publish --rid linux-arm64 [OUT]
 #                                   the same for arm64, cross-published from x86-64 (OUT defaults to
 #                                   artifacts/native/linux-arm64): installs the cross toolchain when missing
-#   native/build.sh example [OUT]   publish if needed, then OUT/example/host and its two modules (gcc)
+#   native/build.sh install PREFIX [OUT]
+#                                   publish to OUT if needed, then PREFIX/lib (the library, its links, hcrtrial),
+#                                   PREFIX/include/hcrlab.h and PREFIX/lib/pkgconfig/hcrlab.pc: then
+#                                   cc host.c $(PKG_CONFIG_PATH=PREFIX/lib/pkgconfig pkg-config --cflags --libs hcrlab)
+#   native/build.sh example [OUT]   publish if needed, then OUT/example/host and its modules (gcc)
 #   native/build.sh run [OUT]       example, then runs it (LD_LIBRARY_PATH=OUT/lib)
 #   native/build.sh nim [OUT]       publish if needed; Nim 1.6's own runtime (OUT/nim/reference: libnimhcr.so,
 #                                   libnimrtl.so) and OUT/nim/hcrlab (libnimhcr.so -> HcrLab's, Nim's libnimrtl.so).
 #                                   Installs Debian's nim when missing and root; exit code 3 when nim is unavailable.
 #   native/build.sh bench [OUT] [N] nim, then the C harness bench/bench.c on Nim's runtime and on HcrLab's, side by side
 #                                   (a Markdown table; N distinct names per module, default 100000)
-# OUT defaults to artifacts/native at the repository's top. A publish is skipped while OUT/lib/libhcrlab.so is newer
-# than every source of the runtime, the encoders and this project (the tests share one copy this way).
+# OUT defaults to artifacts/native at the repository's top. A publish is skipped while OUT/lib/libhcrlab.so.VERSION is
+# newer than every source of the runtime, the encoders and this project (the tests share one copy this way).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 command=${1:-}
 out=$(realpath -m -- "${2:-$top/artifacts/native}")
 lib="$out/lib"
+# The package version (Directory.Build.props) is the library's: libhcrlab.so.1.0.0, soname libhcrlab.so.1.
+version=$(sed -n 's:.*<Version>\([0-9.]*\)</Version>.*:\1:p' "$top/Directory.Build.props" | head -n 1)
+major=${version%%.*}
+real="libhcrlab.so.$version"
 
 publish_is_current() {
-  [ -f "$lib/libhcrlab.so" ] || return 1
+  [ -f "$lib/$real" ] || return 1
   [ -z "$(find "$top/runtime" "$top/encoders" "$here" \( -name bin -o -name obj -o -name examples \) -prune -o \
-          \( -name '*.cs' -o -name '*.c' -o -name '*.csproj' -o -name '*.props' \) -newer "$lib/libhcrlab.so" -print | head -n 1)" ] &&
-    [ ! "$top/Directory.Build.props" -nt "$lib/libhcrlab.so" ]
+          \( -name '*.cs' -o -name '*.c' -o -name '*.csproj' -o -name '*.props' \) -newer "$lib/$real" -print | head -n 1)" ] &&
+    [ ! "$top/Directory.Build.props" -nt "$lib/$real" ]
+}
+
+# place_library LIBRARY LIBDIR TRIAL: LIBRARY (the published HcrLab.Native.so) as LIBDIR/libhcrlab.so.VERSION, with
+# the links a C library has (libhcrlab.so.MAJOR, the soname the loader looks for; libhcrlab.so, what -lhcrlab links) and
+# libnimhcr.so (Nim programs open it by that name). Links, not copies: the loader sees one file (one runtime) whichever
+# name a host or a Nim module opens. The trial loader (HcrRuntimeOptions.Trial) is looked for beside the library.
+place_library() {
+  local library=$1 dir=$2 trial=$3
+  mkdir -p "$dir"
+  cp "$library" "$dir/$real.tmp"
+  mv -f "$dir/$real.tmp" "$dir/$real"
+  ln -sfn "$real" "$dir/libhcrlab.so.$major"
+  ln -sfn "libhcrlab.so.$major" "$dir/libhcrlab.so"
+  ln -sfn "libhcrlab.so.$major" "$dir/libnimhcr.so"
+  cp "$trial" "$dir/hcrtrial.tmp"
+  mv -f "$dir/hcrtrial.tmp" "$dir/hcrtrial"
 }
 
 publish() {
@@ -35,13 +60,30 @@ publish() {
   local staging="$out/publish"
   rm -rf "$staging"
   dotnet publish "$here/HcrLab.Native.csproj" -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly -o "$staging" >&2
-  mkdir -p "$lib"
-  cp "$staging/HcrLab.Native.so" "$lib/libhcrlab.so.tmp"
-  mv -f "$lib/libhcrlab.so.tmp" "$lib/libhcrlab.so"
-  # The trial loader (HcrRuntimeOptions.TrialLoad) is looked for beside the library that holds the fault guard.
-  cp "$top/runtime/obj/hcrguard/hcrtrial" "$lib/hcrtrial"
-  # A link, not a copy: the loader sees one file (one runtime) whichever name a host or a Nim module opens.
-  ln -sfn libhcrlab.so "$lib/libnimhcr.so"
+  place_library "$staging/HcrLab.Native.so" "$lib" "$top/runtime/obj/hcrguard/hcrtrial"
+}
+
+# install PREFIX: what a C host builds and runs against, in the usual places, with a pkg-config file.
+install_library() {
+  local prefix
+  [ -n "${1:-}" ] || { echo "native/build.sh install: give a PREFIX (for example /usr/local, or \"\$(mktemp -d)\")" >&2; exit 2; }
+  prefix=$(realpath -m -- "$1")
+  publish
+  mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
+  place_library "$lib/$real" "$prefix/lib" "$lib/hcrtrial"
+  cp "$here/include/hcrlab.h" "$prefix/include/hcrlab.h"
+  cat >"$prefix/lib/pkgconfig/hcrlab.pc" <<EOF
+prefix=$prefix
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: hcrlab
+Description: HcrLab's hot code reloading runtime for C hosts, also a drop-in libnimhcr.so for Nim 1.6
+Version: $version
+Libs: -L\${libdir} -lhcrlab
+Cflags: -I\${includedir}
+EOF
+  echo "$prefix"
 }
 
 example() {
@@ -49,10 +91,13 @@ example() {
   local dir="$out/example"
   mkdir -p "$dir"
   local flags=(-std=gnu11 -O1 -Wall -Wextra -Werror -I"$here/include")
-  gcc "${flags[@]}" -o "$dir/host" "$here/examples/host.c" -L"$lib" -lhcrlab -Wl,-rpath,"$lib" -ldl
-  # Two builds of one module: counter_v1.so is what starts, counter_v2.so is copied over counter.so to reload.
-  gcc "${flags[@]}" -shared -fPIC -DCOUNTER_VERSION=1 -o "$dir/counter_v1.so" "$here/examples/counter.c"
-  gcc "${flags[@]}" -shared -fPIC -DCOUNTER_VERSION=2 -o "$dir/counter_v2.so" "$here/examples/counter.c"
+  gcc "${flags[@]}" -o "$dir/host" "$here/examples/host.c" -L"$lib" -lhcrlab -Wl,-rpath,"$lib"
+  # Three builds of one module: counter_v1.so is what starts, counter_v2.so is copied over counter.so to reload, and
+  # counter_v3.so refuses its own init (hcrFailInit), so that reload is refused and undone.
+  local v
+  for v in 1 2 3; do
+    gcc "${flags[@]}" -shared -fPIC -DCOUNTER_VERSION=$v -o "$dir/counter_v$v.so" "$here/examples/counter.c"
+  done
   gcc "${flags[@]}" -shared -fPIC -o "$dir/greeter.so" "$here/examples/greeter.c"
 }
 
@@ -131,20 +176,17 @@ publish_for_rid() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
   rm -rf "$staging"
   dotnet publish "$here/HcrLab.Native.csproj" -c Release -r "$rid" "${cross[@]}" -nologo -v quiet -clp:ErrorsOnly -o "$staging" >&2
-  mkdir -p "$rid_lib"
-  cp "$staging/HcrLab.Native.so" "$rid_lib/libhcrlab.so.tmp"
-  mv -f "$rid_lib/libhcrlab.so.tmp" "$rid_lib/libhcrlab.so"
-  cp "$top/runtime/obj/hcrguard/$rid/hcrtrial" "$rid_lib/hcrtrial"
-  ln -sfn libhcrlab.so "$rid_lib/libnimhcr.so"
-  echo "$rid_lib/libhcrlab.so"
+  place_library "$staging/HcrLab.Native.so" "$rid_lib" "$top/runtime/obj/hcrguard/$rid/hcrtrial"
+  echo "$rid_lib/$real"
 }
 
 case "$command" in
   publish) if [ "${2:-}" = --rid ]; then publish_for_rid "${3:-}" "${4:-}"; exit; fi
-           publish; echo "$lib/libhcrlab.so" ;;
+           publish; echo "$lib/$real" ;;
+  install) out=$(realpath -m -- "${3:-$top/artifacts/native}"); lib="$out/lib"; install_library "${2:-}" ;;
   example) example; echo "$out/example/host" ;;
   run) example; cd "$out/example" && LD_LIBRARY_PATH="$lib" ./host ;;
   nim) nim_runtimes; echo "$out/nim" ;;
   bench) bench "${3:-}" ;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;; # the comment at the top
 esac

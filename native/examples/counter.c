@@ -1,6 +1,7 @@
 /* A reloadable module: proc counter.next counts in the global counter.count. COUNTER_VERSION 1 adds 1, version 2
    adds 10; the count survives the reload. Its handlers say which code runs them; version 2's after-handler is a
-   closure with an environment. Built twice by ../build.sh: counter_v1.so and counter_v2.so. */
+   closure with an environment. Version 3 refuses its own init (hcrFailInit), so a reload to it is undone. Built three
+   times by ../build.sh: counter_v1.so, counter_v2.so and counter_v3.so. */
 #include <stdio.h>
 #include "hcrlab.h"
 
@@ -11,6 +12,7 @@ static void* (*registerProc)(const char*, const char*, void*);
 static bool (*registerGlobal)(const char*, const char*, size_t, void (*)(void), void**);
 static void (*addEventHandler)(bool, HcrClosure);
 static bool (*hasModuleChanged)(const char*);
+static void (*failInit)(const char*);
 static int64_t* count;
 
 static int64_t next_actual(void) {
@@ -38,6 +40,7 @@ void HcrInit000(void* handle, HcrProcGetter getProcAddr) {
     registerGlobal = getProcAddr(handle, "hcrRegisterGlobal");
     addEventHandler = getProcAddr(handle, "hcrAddEventHandler");
     hasModuleChanged = getProcAddr(handle, "hcrlabHasModuleChanged");
+    failInit = getProcAddr(handle, "hcrFailInit");
 }
 
 void DatInit000(void) {
@@ -45,6 +48,10 @@ void DatInit000(void) {
 }
 
 void Init000(void) {
+#if COUNTER_VERSION == 3
+    failInit("counter v3 needs counter.conf, which is missing");
+    return;
+#endif
     if (registerGlobal("counter", "count", sizeof *count, NULL, (void**)&count)) {
         *count = 0;
         printf("counter v%d: count is new\n", COUNTER_VERSION);

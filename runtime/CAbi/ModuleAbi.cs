@@ -335,27 +335,37 @@ internal static unsafe class ModuleAbi
                 return;
             }
 
-            var names = new List<string>();
-            for (int i = 0; imports != null && imports[i] != null && imports[i][0] != 0; i++)
-            {
-                names.Add(Utf8(imports[i])!);
-            }
-
-            runtime.Start(
-                new HcrStartOptions
-                {
-                    RootModule = Utf8(main),
-                    SystemModule = Utf8(system),
-                    MainDataInit = mainDataInit,
-                    ModuleHandle = handle,
-                    ModuleProcAddressGetter = getProcAddr,
-                },
-                names);
+            var (start, names) = ReadInit(imports, main, system, mainDataInit, handle, getProcAddr);
+            runtime.Start(start, names);
         }
         catch (Exception e)
         {
             Fault("hcrInit", e, failsLoad: false);
         }
+    }
+
+    /// <summary>
+    /// <c>hcrInit</c>'s arguments as <see cref="HcrRuntime.Start(HcrStartOptions, IEnumerable{string})"/> takes them: the
+    /// imports up to the first NULL or empty string (a NULL list is none). Also read by the native library's
+    /// <c>hcrlabInit</c>, which returns the start's error instead of reporting it.
+    /// </summary>
+    internal static (HcrStartOptions Start, List<string> Imports) ReadInit(byte** imports, byte* main, byte* system, nint mainDataInit, nint handle, nint getProcAddr)
+    {
+        var names = new List<string>();
+        for (int i = 0; imports != null && imports[i] != null && imports[i][0] != 0; i++)
+        {
+            names.Add(Utf8(imports[i])!);
+        }
+
+        var start = new HcrStartOptions
+        {
+            RootModule = Utf8(main),
+            SystemModule = Utf8(system),
+            MainDataInit = mainDataInit,
+            ModuleHandle = handle,
+            ModuleProcAddressGetter = getProcAddr,
+        };
+        return (start, names);
     }
 
     internal static void MarkGlobals()

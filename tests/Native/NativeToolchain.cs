@@ -44,6 +44,20 @@ internal static class NativeToolchain
         }
     }
 
+    /// <summary>
+    /// <c>native/build.sh install PREFIX</c>, publishing into <see cref="Output"/> if needed: the library as a C user
+    /// installs it (PREFIX/lib, PREFIX/include, PREFIX/lib/pkgconfig/hcrlab.pc).
+    /// </summary>
+    public static void Install(string prefix)
+    {
+        RequireLinuxWithGcc();
+        lock (BuildLock)
+        {
+            var result = Run(Path.Combine(RepositoryRoot, "native", "build.sh"), ["install", prefix, Output], RepositoryRoot, TimeSpan.FromMinutes(5));
+            Assert.That(result.ExitCode, Is.Zero, $"native/build.sh install failed:\n{result.Error}");
+        }
+    }
+
     /// <summary>Prepares both runtimes for Nim programs, or ignores the test with the reason Nim 1.6 is not usable.</summary>
     public static void RequireNim()
     {
