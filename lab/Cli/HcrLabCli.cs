@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 
 namespace HcrLab.Lab.Cli;
 
@@ -23,6 +25,36 @@ public static class HcrLabCli
         };
 
         var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            return ReportUsageError(parsed, error);
+        }
+
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>
+    /// A parse error, as the README promises: exit code 2, the first problem on one line of standard error and a hint
+    /// where the help is (System.CommandLine's own handling prints the whole help on standard output and exits with 1).
+    /// </summary>
+    private static int ReportUsageError(ParseResult parsed, TextWriter error)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = parsed.CommandResult; result is CommandResult command; result = command.Parent)
+        {
+            names.Insert(0, command.Command.Name);
+        }
+
+        names[0] = "hcrlab";
+        string path = string.Join(' ', names);
+        // Some messages list choices on lines of their own ("Must be one of:\n\t'text'\n\t'hex'"): one line, as promised.
+        // A word the parser did not know is the likelier mistake than what it then misses ("hcrlab frobnicate").
+        var first = parsed.UnmatchedTokens is [var unmatched, ..]
+            ? parsed.Errors.FirstOrDefault(e => e.Message.Contains($"'{unmatched}'", StringComparison.Ordinal)) ?? parsed.Errors[0]
+            : parsed.Errors[0];
+        string message = string.Join(' ', first.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        error.WriteLine($"{path}: {message}");
+        error.WriteLine($"Try '{path} --help' for more information.");
+        return UsageError;
     }
 }
