@@ -99,6 +99,7 @@ public static class ReportCommand
                 g.Sum(r => r.Unverified), g.Sum(r => r.Longer), g.Sum(r => r.HostSkipped)))
             .ToList();
         return new ReportDocument(
+            ReportDocument.VerifySchema,
             documents.Sum(d => d.Passed),
             documents.Sum(d => d.Failed),
             documents.Sum(d => d.Cases),
@@ -107,7 +108,6 @@ public static class ReportCommand
             documents.Sum(d => d.Unverified),
             rows,
             [.. documents.SelectMany(d => d.Failures)],
-            [.. documents.SelectMany(d => d.RandomFailures)],
             documents.Sum(d => d.Longer),
             documents.Select(d => d.Encoder).FirstOrDefault(e => e is not null),
             shards.Count > 0 ? [.. shards.Order()] : null,
@@ -128,7 +128,10 @@ public static class ReportCommand
             throw new InvalidDataException($"{file.Length} bytes is more than a report of hcrlab verify holds ({MaxReportBytes} at most)");
         }
 
-        return JsonSerializer.Deserialize<ReportDocument>(File.ReadAllText(file.FullName), ReportDocument.Json)
+        var document = JsonSerializer.Deserialize<ReportDocument>(File.ReadAllText(file.FullName), ReportDocument.Json)
             ?? throw new InvalidDataException("the file holds JSON null, not a report");
+        return document.Schema == ReportDocument.VerifySchema
+            ? document
+            : throw new InvalidDataException($"the schema is {(document.Schema is { } s ? $"'{s}'" : "missing")}, not '{ReportDocument.VerifySchema}' (a report of hcrlab verify --json)");
     }
 }

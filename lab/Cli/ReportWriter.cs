@@ -63,11 +63,6 @@ public static class ReportWriter
             }
         }
 
-        foreach (var random in report.RandomFailures)
-        {
-            console.MarkupLine($"[red]RANDOM FAIL[/] {random.Isa.ShortName()}: {Markup.Escape(random.Report)}");
-        }
-
         if (report.Unverified > 0)
         {
             console.WriteLine(
@@ -84,10 +79,9 @@ public static class ReportWriter
             console.WriteLine($"on the CPU: {note}");
         }
 
-        if (report.Shard is { } shard)
-        {
-            console.WriteLine($"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})");
-        }
+        console.WriteLine(report.Shard is { } shard
+            ? $"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})"
+            : $"seed {report.Seed} (replay: --seed {report.Seed})");
 
         console.WriteLine(
             $"{report.Cases} cases on {report.Rows.Select(r => r.Isa).Distinct().Count()} instruction sets in {report.Elapsed.TotalSeconds:F1} s: "
@@ -98,6 +92,7 @@ public static class ReportWriter
         File.WriteAllText(path, JsonSerializer.Serialize(ToDocument(report), ReportDocument.Json));
 
     public static ReportDocument ToDocument(VerificationReport report) => new(
+        ReportDocument.VerifySchema,
         report.Passed,
         report.Failed,
         report.Cases,
@@ -121,7 +116,6 @@ public static class ReportWriter
                     ? [new ReportStep("answer", "external", a.Bytes, [.. a.Disassembly.Select(i => $"0x{i.Address:x}  {i.Bytes}  {i.Text}")])]
                     : Array.Empty<ReportStep>(),
             ]))],
-        [.. report.RandomFailures.Select(r => new ReportRandomFailure(r.Isa.ShortName(), r.Report))],
         report.Longer,
         report.Encoder,
         report.Shard is { } shard ? [shard.ToString()] : null,

@@ -17,7 +17,7 @@ public static class VerifyCommand
     {
         var arch = new Option<string[]>("--arch")
         {
-            Description = "Instruction sets to verify (repeat or separate with commas): i386, amd64, arm, thumb, arm64. Default: all.",
+            Description = $"Instruction sets to verify (repeat or separate with commas): i386, amd64, arm, thumb, arm64, in any case; also {ArchitectureNames.AliasSummary}. Default: all.",
             AllowMultipleArgumentsPerToken = true,
         };
         var random = new Option<int>("--random")
@@ -25,7 +25,10 @@ public static class VerifyCommand
             Description = "Random cases on top of the fixed matrix, shared out over the instruction sets.",
             DefaultValueFactory = _ => DefaultRandomCases,
         };
-        var seed = new Option<string?>("--seed") { Description = "CsCheck seed printed with a random failure; replays that case first." };
+        var seed = new Option<string?>("--seed")
+        {
+            Description = "Hexadecimal seed of the random cases (0x optional); every run prints the one it used and its JSON report holds it, so --seed replays the run. Default: a fresh one.",
+        };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var failures = new Option<int>("--max-failures")
         {
@@ -93,6 +96,11 @@ public static class VerifyCommand
             try
             {
                 part = parsed.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : null;
+                if (parsed.GetValue(seed) is { } seedText)
+                {
+                    Verifier.ParseSeed(seedText);
+                }
+
                 external = parsed.GetValue(encoder) is { } commandText ? EncoderCommandLine.Parse(commandText) : null;
                 if (deadline <= TimeSpan.Zero || deadline > TimeSpan.FromHours(1))
                 {
@@ -167,7 +175,7 @@ public static class VerifyCommand
 
         return [.. values
             .SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(v => v == "all" ? InstructionSetNames.All : [InstructionSetNames.Parse(v)])
+            .Select(v => v.Equals("all", StringComparison.OrdinalIgnoreCase) ? InstructionSetNames.All : [ArchitectureNames.Parse(v)])
             .SelectMany(v => v)
             .Distinct()
             .Order()];
