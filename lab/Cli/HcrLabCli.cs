@@ -20,6 +20,7 @@ public static class HcrLabCli
         {
             VerifyCommand.Create(),
             EncodeCommand.Create(input),
+            DecodeCommand.Create(),
             ScenarioCommand.Create(),
             ReportCommand.Create(),
         };
