@@ -84,15 +84,9 @@ public static class VerifyCommand
                 return HcrLabCli.UsageError;
             }
 
-            if (!UnicornEngine.TryLoad(out string? problem))
-            {
-                error.WriteLine($"hcrlab verify: {problem}");
-                return HcrLabCli.MissingLibrary;
-            }
-
             Shard? part = null;
             EncoderCommandLine? external = null;
-            var deadline = TimeSpan.FromSeconds(parsed.GetValue(encoderTimeout));
+            var deadline = TimeSpan.Zero;
             try
             {
                 part = parsed.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : null;
@@ -102,15 +96,23 @@ public static class VerifyCommand
                 }
 
                 external = parsed.GetValue(encoder) is { } commandText ? EncoderCommandLine.Parse(commandText) : null;
-                if (deadline <= TimeSpan.Zero || deadline > TimeSpan.FromHours(1))
-                {
-                    throw new FormatException("--encoder-timeout: give a number of seconds above 0 and at most 3600");
-                }
+                // Checked as a number first: TimeSpan.FromSeconds throws on NaN and on values past its range.
+                double seconds = parsed.GetValue(encoderTimeout);
+                deadline = seconds is > 0 and <= 3600
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new FormatException("--encoder-timeout: give a number of seconds above 0 and at most 3600");
             }
             catch (FormatException e)
             {
                 error.WriteLine($"hcrlab verify: {e.Message}");
                 return HcrLabCli.UsageError;
+            }
+
+            // After every usage check: a bad option is exit code 2 whether or not Unicorn is installed.
+            if (!UnicornEngine.TryLoad(out string? problem))
+            {
+                error.WriteLine($"hcrlab verify: {problem}");
+                return HcrLabCli.MissingLibrary;
             }
 
             if (external is not null)

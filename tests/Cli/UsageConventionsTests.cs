@@ -160,6 +160,22 @@ public sealed class UsageConventionsTests
         });
     }
 
+    // NaN and 1e300 parse as doubles but are no number of seconds TimeSpan takes; 0 and 3601 are outside the documented range.
+    [TestCase("NaN")]
+    [TestCase("1e300")]
+    [TestCase("0")]
+    [TestCase("3601")]
+    public void AnEncoderTimeoutOutsideItsRangeIsAUsageError(string seconds)
+    {
+        var run = CliRun.Of("verify", "--arch", "arm", "--random", "0", "--encoder-timeout", seconds);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(HcrLabCli.UsageError));
+            Assert.That(run.Error.TrimEnd(), Is.EqualTo("hcrlab verify: --encoder-timeout: give a number of seconds above 0 and at most 3600"));
+        });
+    }
+
     [Test]
     public void ExternalBatchRefusesJson()
     {
