@@ -12,7 +12,7 @@ namespace HcrLab.Perf;
 /// HcrLab.Perf footprint OUT                           table bytes per symbol at N = 100,000, JSON
 /// HcrLab.Perf summary DIR                             DIR/summary.md from the run's JSON and the anchor figures
 /// HcrLab.Perf compare OLD NEW [--threshold PERCENT]   benchmarks slower by more than PERCENT (default 10), noise-aware
-/// HcrLab.Perf plot RESULTS                            one SVG per benchmark over every run under RESULTS
+/// HcrLab.Perf plot RESULTS                            history charts of every run under RESULTS, and their overview page
 /// </code>
 /// </summary>
 public static class Program
