@@ -207,9 +207,12 @@ public static class SummaryWriter
             text.AppendLine(goal);
         }
 
-        // Runs stored before change reports existed read as Detection=Poll (BenchmarkResult.WithAddedParameters).
-        var check = results.FirstOrDefault(r => r.Method == "ReloadNeededNoChange" && r.Parameter("Detection") == "Notify");
+        // The check is the runtime's default, change reports; runs stored before those existed polled (and read as
+        // Detection=Poll, BenchmarkResult.WithAddedParameters), so there polling is the check.
+        var notified = results.FirstOrDefault(r => r.Method == "ReloadNeededNoChange" && r.Parameter("Detection") == "Notify");
         var polled = results.FirstOrDefault(r => r.Method == "ReloadNeededNoChange" && r.Parameter("Detection") == "Poll");
+        var check = notified ?? polled;
+        polled = notified is null ? null : polled;
         var stats = results.FirstOrDefault(r => r.Method == "StatEveryModuleByHand");
         if (check is not null)
         {
