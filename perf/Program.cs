@@ -11,7 +11,7 @@ namespace HcrLab.Perf;
 /// HcrLab.Perf anchor LIBHCRBENCH OUT                  the C anchor workload against HcrLab's runtime, JSON lines
 /// HcrLab.Perf footprint OUT                           table bytes per symbol at N = 100,000, JSON
 /// HcrLab.Perf summary DIR                             DIR/summary.md from the run's JSON and the anchor figures
-/// HcrLab.Perf compare OLD NEW [--threshold PERCENT]   benchmarks slower by more than PERCENT (default 10), noise-aware
+/// HcrLab.Perf compare OLD NEW [--threshold PERCENT] [--alpha A]   benchmarks significantly slower by more than PERCENT (default 10)
 /// HcrLab.Perf plot RESULTS                            history charts of every run under RESULTS, and their overview page
 /// </code>
 /// </summary>
@@ -29,7 +29,7 @@ public static class Program
                 "anchor" when rest.Length == 2 => AnchorRunner.Run(rest[0], rest[1]),
                 "footprint" when rest.Length == 1 => Footprint.Run(rest[0]),
                 "summary" when rest.Length == 1 => SummaryWriter.Run(rest[0]),
-                "compare" when rest.Length >= 2 => Comparer.Run(rest[0], rest[1], Threshold(rest[2..])),
+                "compare" when rest.Length >= 2 => Comparer.Run(rest[0], rest[1], Option(rest[2..], "--threshold", 10), Option(rest[2..], "--alpha", 0.05), Console.Out),
                 "plot" when rest.Length == 1 => HistoryPlot.Run(rest[0]),
                 _ => Usage(),
             };
@@ -47,17 +47,17 @@ public static class Program
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 
-    private static double Threshold(string[] options)
+    private static double Option(string[] options, string name, double fallback)
     {
         for (int i = 0; i < options.Length; i++)
         {
-            if (options[i] == "--threshold" && i + 1 < options.Length)
+            if (options[i] == name && i + 1 < options.Length)
             {
                 return double.Parse(options[i + 1].TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);
             }
         }
 
-        return 10;
+        return fallback;
     }
 
     private static int Usage()
@@ -67,7 +67,7 @@ public static class Program
                    HcrLab.Perf anchor LIBHCRBENCH OUT
                    HcrLab.Perf footprint OUT
                    HcrLab.Perf summary DIR
-                   HcrLab.Perf compare OLD NEW [--threshold PERCENT]
+                   HcrLab.Perf compare OLD NEW [--threshold PERCENT] [--alpha A]
                    HcrLab.Perf plot RESULTS
             (perf/run runs the short job, the anchor, the summary and the plots; see perf/README.md)
             """);

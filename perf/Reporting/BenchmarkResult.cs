@@ -14,7 +14,8 @@ namespace HcrLab.Perf.Reporting;
 /// <param name="Lower">The confidence interval's lower bound, ns.</param>
 /// <param name="Upper">The confidence interval's upper bound, ns.</param>
 /// <param name="AllocatedBytes">Managed bytes allocated per operation, when the memory diagnoser ran.</param>
-public sealed record BenchmarkResult(string Type, string Method, string Parameters, double Mean, double Lower, double Upper, double? AllocatedBytes)
+/// <param name="Samples">Each measured iteration's ns per operation (BenchmarkDotNet's <c>OriginalValues</c>); empty when the report has none.</param>
+public sealed record BenchmarkResult(string Type, string Method, string Parameters, double Mean, double Lower, double Upper, double? AllocatedBytes, IReadOnlyList<double>? Samples = null)
 {
     /// <summary>
     /// Parameters a suite gained after runs were stored, with the value those older runs measured: a run without the
@@ -88,7 +89,10 @@ public sealed record BenchmarkResult(string Type, string Method, string Paramete
                     mean,
                     Number(interval.GetProperty("Lower")),
                     Number(interval.GetProperty("Upper")),
-                    allocated));
+                    allocated,
+                    statistics.TryGetProperty("OriginalValues", out var values) && values.ValueKind == JsonValueKind.Array
+                        ? [.. values.EnumerateArray().Select(Number)]
+                        : null));
             }
         }
 
