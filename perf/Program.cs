@@ -13,8 +13,6 @@ namespace HcrLab.Perf;
 /// </summary>
 public static class Program
 {
-    public const int UsageError = 2;
-
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -32,25 +30,13 @@ public static class Program
             Command("plot", "Draw the history charts of every run under RESULTS into RESULTS/plots, with an overview page.", Path("RESULTS", "perf/results"), HistoryPlot.Run),
         };
 
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (var parseError in parsed.Errors)
-            {
-                error.WriteLine($"HcrLab.Perf: {parseError.Message}");
-            }
-
-            error.WriteLine($"hint: {string.Join(' ', ["HcrLab.Perf", .. CommandPath(parsed.CommandResult), "--help"])}");
-            return UsageError;
-        }
-
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            return CommandLineUsage.Invoke(root, "HcrLab.Perf", args, output, error);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or System.Text.Json.JsonException)
         {
-            error.WriteLine($"HcrLab.Perf {parsed.CommandResult.Command.Name}: {e.Message}");
+            error.WriteLine($"HcrLab.Perf {args[0]}: {e.Message}");
             return 1;
         }
     }
@@ -127,7 +113,4 @@ public static class Program
         result.AddError($"'{result.Tokens.Single().Value}' is not a number");
         return 0;
     }
-
-    private static IEnumerable<string> CommandPath(CommandResult result) =>
-        result.Parent is CommandResult parent ? [.. CommandPath(parent), result.Command.Name] : [];
 }
