@@ -91,7 +91,7 @@ public sealed record HistoryChart(string Id, string Group, string Title, string 
             double largest = runs.SelectMany(r => r.Benchmarks).Where(b => b.Type == type && b.Parameters == parameters).Max(b => b.Mean);
             var (unit, scale) = largest >= 1e6 ? ("ms", 1e6) : largest >= 1e3 ? ("µs", 1e3) : ("ns", 1.0);
             charts.Add(Chart(
-                $"{type}-{parameters}", type, parameters.Length == 0 ? type : $"{type}, {parameters.Replace("&", ", ", StringComparison.Ordinal)}", unit, runs,
+                parameters.Length == 0 ? type : $"{type}-{parameters}", type, parameters.Length == 0 ? type : $"{type}, {parameters.Replace("&", ", ", StringComparison.Ordinal)}", unit, runs,
                 [.. methods.Select(method => (method, (Func<StoredRun, HistoryPoint?>)(r =>
                     r.Benchmarks.LastOrDefault(b => b.Type == type && b.Parameters == parameters && b.Method == method) is { } b
                         ? new HistoryPoint(r.Name, b.Mean / scale, (b.Upper - b.Mean) / scale)

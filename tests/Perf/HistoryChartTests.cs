@@ -91,6 +91,16 @@ public sealed class HistoryChartTests
         });
     }
 
+    [Test]
+    public void ASuiteWithoutParametersGetsOneChartNamedAfterIt()
+    {
+        // 500 ns is under 1,000, so the unit stays ns; ± (600 − 500) = 100.
+        var run = new StoredRun("2026-01-03", [new BenchmarkResult("PlainBenchmarks", "Run", "", 500, 400, 600, null)], [], []);
+        var chart = HistoryChart.Build([run]).Single(c => c.Group == "PlainBenchmarks");
+        Assert.That((chart.Id, chart.Title, chart.Unit, chart.FileName("svg")), Is.EqualTo(("PlainBenchmarks", "PlainBenchmarks", "ns", "PlainBenchmarks.svg")));
+        Assert.That(Points(chart, "Run"), Is.EqualTo(new[] { "2026-01-03: 500 ± 100" }));
+    }
+
     [TestCase("SlotCallBenchmarks", "", ExpectedResult = "Form=Indirect")]
     [TestCase("SlotCallBenchmarks", "Form=Direct", ExpectedResult = "Form=Direct")]
     [TestCase("ReloadCheckBenchmarks", "Modules=100", ExpectedResult = "Modules=100&Detection=Poll")]
