@@ -32,7 +32,8 @@ public static class Program
 
         try
         {
-            return CommandLineUsage.Invoke(root, "HcrLab.Perf", args, output, error);
+            // bench hands everything, --help included, to BenchmarkDotNet's own parser (it lists its options).
+            return args is ["bench", .. var options] ? Bench(options) : CommandLineUsage.Invoke(root, "HcrLab.Perf", args, output, error);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or System.Text.Json.JsonException)
         {
@@ -41,19 +42,21 @@ public static class Program
         }
     }
 
-    /// <summary><c>bench</c>: BenchmarkSwitcher with every option BenchmarkDotNet knows, passed through untouched.</summary>
+    /// <summary><c>bench</c>: BenchmarkSwitcher with every option BenchmarkDotNet knows, passed through untouched (listed here for the help).</summary>
     private static Command BenchCommand()
     {
         var command = new Command("bench", "Run the suites with BenchmarkDotNet; every further option is BenchmarkDotNet's (e.g. --job short --filter '*Reload*', --list flat).")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        command.SetAction(parsed =>
-        {
-            var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. parsed.UnmatchedTokens], PerfConfig.Create());
-            return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
-        });
+        command.SetAction(parsed => Bench([.. parsed.UnmatchedTokens]));
         return command;
+    }
+
+    private static int Bench(string[] options)
+    {
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(options, PerfConfig.Create());
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 
     private static Command CompareCommand(TextWriter output)

@@ -43,12 +43,13 @@ public static class HistoryPlot
     public static void Render(HistoryChart chart, string path)
     {
         var runs = chart.Runs;
+        var position = runs.Select((run, i) => (run, i)).ToDictionary(x => x.run, x => (double)x.i);
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < chart.Series.Count; i++)
         {
             var series = chart.Series[i];
-            double[] xs = [.. series.Points.Select(p => (double)IndexOf(runs, p.Run))];
+            double[] xs = [.. series.Points.Select(p => position[p.Run])];
             double[] ys = [.. series.Points.Select(p => p.Value)];
             var line = plot.Add.Scatter(xs, ys, palette.GetColor(i));
             line.LegendText = series.Label;
@@ -114,18 +115,5 @@ public static class HistoryPlot
                 : "–");
             text.Append(CultureInfo.InvariantCulture, $"| {operation.Label} | {string.Join(" | ", cells)} |\n");
         }
-    }
-
-    private static int IndexOf(IReadOnlyList<string> runs, string run)
-    {
-        for (int i = 0; i < runs.Count; i++)
-        {
-            if (runs[i] == run)
-            {
-                return i;
-            }
-        }
-
-        throw new InvalidOperationException($"run {run} is not on the chart");
     }
 }
