@@ -33,6 +33,12 @@ public sealed record HistoryChart(string Id, string Group, string Title, string 
     public const string SymbolsGroup = "Registration and lookup through the C ABI";
     public const string CallsGroup = "Calls through a slot";
 
+    /// <summary>
+    /// Benchmarks drawn on a chart of their own rather than beside the suite's other methods, because they are an order
+    /// of magnitude apart and would flatten the lines a reader compares (a reload of one module against its floor).
+    /// </summary>
+    private static readonly HashSet<(string Type, string Method)> OwnChart = [("ReloadBenchmarks", "ReloadAllChanged")];
+
     /// <summary>The runs that have a point on this chart, in run order.</summary>
     public IReadOnlyList<string> Runs => [.. Series.SelectMany(s => s.Points).Select(p => p.Run).Distinct().Order(StringComparer.Ordinal)];
 
@@ -41,7 +47,7 @@ public sealed record HistoryChart(string Id, string Group, string Title, string 
     /// one per symbol operation and N in ns per symbol (a benchmark invocation handles all N names, so its time ÷ N),
     /// with the floor, the C anchor against HcrLab and the C anchor against Nim on the same chart;
     /// one of the time per call through a slot, HcrLab's and Nim's;
-    /// and one per other suite and parameter set, a line per benchmark method.
+    /// and one per other suite and parameter set, a line per benchmark method (those in <see cref="OwnChart"/> apart).
     /// </summary>
     public static IReadOnlyList<HistoryChart> Build(IReadOnlyList<StoredRun> runs)
     {
@@ -82,17 +88,17 @@ public sealed record HistoryChart(string Id, string Group, string Title, string 
         var symbolSuites = new HashSet<string> { "SymbolRegistrationBenchmarks", "SymbolLookupBenchmarks" };
         var others = runs.SelectMany(r => r.Benchmarks)
             .Where(b => !symbolSuites.Contains(b.Type))
-            .Select(b => (b.Type, b.Parameters))
-            .Distinct()
-            .OrderBy(g => g.Type, StringComparer.Ordinal).ThenBy(g => g.Parameters, StringComparer.Ordinal);
-        foreach (var (type, parameters) in others)
+            .GroupBy(b => (b.Type, b.Parameters, Own: OwnChart.Contains((b.Type, b.Method)) ? b.Method : ""))
+            .OrderBy(g => g.Key.Type, StringComparer.Ordinal).ThenBy(g => g.Key.Parameters, StringComparer.Ordinal).ThenBy(g => g.Key.Own, StringComparer.Ordinal);
+        foreach (var group in others)
         {
-            var methods = runs.SelectMany(r => r.Benchmarks).Where(b => b.Type == type && b.Parameters == parameters).Select(b => b.Method).Distinct();
-            double largest = runs.SelectMany(r => r.Benchmarks).Where(b => b.Type == type && b.Parameters == parameters).Max(b => b.Mean);
+            var (type, parameters, own) = group.Key;
+            double largest = group.Max(b => b.Mean);
             var (unit, scale) = largest >= 1e6 ? ("ms", 1e6) : largest >= 1e3 ? ("µs", 1e3) : ("ns", 1.0);
-            charts.Add(Chart(
-                parameters.Length == 0 ? type : $"{type}-{parameters}", type, parameters.Length == 0 ? type : $"{type}, {parameters.Replace("&", ", ", StringComparison.Ordinal)}", unit, runs,
-                [.. methods.Select(method => (method, (Func<StoredRun, HistoryPoint?>)(r =>
+            string id = string.Join('-', new[] { type, parameters, own }.Where(part => part.Length > 0));
+            string title = string.Join(", ", new[] { own.Length > 0 ? $"{type}.{own}" : type, parameters.Replace("&", ", ", StringComparison.Ordinal) }.Where(part => part.Length > 0));
+            charts.Add(Chart(id, type, title, unit, runs,
+                [.. group.Select(b => b.Method).Distinct().Select(method => (method, (Func<StoredRun, HistoryPoint?>)(r =>
                     r.Benchmarks.LastOrDefault(b => b.Type == type && b.Parameters == parameters && b.Method == method) is { } b
                         ? new HistoryPoint(r.Name, b.Mean / scale, (b.Upper - b.Mean) / scale)
                         : null)))]));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using ScottPlot;
 using ScottPlot.TickGenerators;
 
@@ -70,7 +71,19 @@ public static class HistoryPlot
         plot.Axes.SetLimitsY(0, chart.Series.SelectMany(s => s.Points).Max(p => p.Value) * 1.25);
         plot.Axes.SetLimitsX(-0.5, runs.Count - 0.5);
         plot.ShowLegend(Edge.Bottom);
-        plot.Save(path, Width, Height + (20 * chart.Series.Count)); // the format from the extension: .svg, .png
+        int height = Height + (20 * chart.Series.Count);
+        if (path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+        {
+            // Skia numbers clip paths from a counter of the whole process: numbered per file instead, a chart's SVG
+            // changes only when its figures do, and a stored run's commit shows only the charts it moved.
+            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+            File.WriteAllText(path, Regex.Replace(plot.GetSvgXml(Width, height), @"\bcl_[0-9a-f]+\b", m =>
+                $"clip{(ids.TryGetValue(m.Value, out int n) ? n : ids[m.Value] = ids.Count)}"));
+        }
+        else
+        {
+            plot.Save(path, Width, height); // PNG and the other bitmap formats, from the extension
+        }
     }
 
     /// <summary>The overview page: every chart in its group, the symbol operations as a table (one row per operation, one column per N).</summary>

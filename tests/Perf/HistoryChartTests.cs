@@ -34,6 +34,8 @@ public sealed class HistoryChartTests
             new("ReloadCheckBenchmarks", "ReloadNeededNoChange", "Modules=100&Detection=Poll", Mean: 148_000, Lower: 146_000, Upper: 150_000),
             new("ReloadCheckBenchmarks", "ReloadNeededNoChange", "Modules=100&Detection=Notify", Mean: 1_500, Lower: 1_400, Upper: 1_600),
             new("ReloadBenchmarks", "ReloadOneChanged", "Modules=100", Mean: 1_500_000, Lower: 1_400_000, Upper: 1_600_000),
+            new("ReloadBenchmarks", "CopyAndLoadByHand", "Modules=100", Mean: 1_000_000, Lower: 900_000, Upper: 1_100_000),
+            new("ReloadBenchmarks", "ReloadAllChanged", "Modules=100", Mean: 40_000_000, Lower: 38_000_000, Upper: 42_000_000),
         ],
         nimJsonLines: """{"runtime":"nim","op":"GetProc","n":1000,"ns_per_op":82}""",
         hcrlabCJsonLines: """{"runtime":"hcrlab","op":"GetProc","n":1000,"ns_per_op":45}""");
@@ -85,9 +87,13 @@ public sealed class HistoryChartTests
             Assert.That(polled.Unit, Is.EqualTo("µs"));
             var notified = charts.Single(c => c.Id == "ReloadCheckBenchmarks-Modules=100&Detection=Notify");
             Assert.That(Points(notified, "ReloadNeededNoChange"), Is.EqualTo(new[] { "2026-01-02: 1.5 ± 0.1" }));
-            // 1,500,000 ns is 1.5 ms.
+            // One changed beside its floor, in ms: 1,500,000 ns = 1.5 ms, 1,000,000 ns = 1 ms. All changed (40 ms) has a
+            // chart of its own, so it does not flatten those two.
             var reload = charts.Single(c => c.Id == "ReloadBenchmarks-Modules=100");
-            Assert.That((reload.Unit, reload.Series.Single().Points.Single().Value), Is.EqualTo(("ms", 1.5)));
+            Assert.That(reload.Unit, Is.EqualTo("ms"));
+            Assert.That(reload.Series.Select(s => $"{s.Label} {s.Points.Single().Value}"), Is.EqualTo(new[] { "ReloadOneChanged 1.5", "CopyAndLoadByHand 1" }));
+            var all = charts.Single(c => c.Id == "ReloadBenchmarks-Modules=100-ReloadAllChanged");
+            Assert.That((all.Title, all.Unit, all.Series.Single().Points.Single().Value), Is.EqualTo(("ReloadBenchmarks.ReloadAllChanged, Modules=100", "ms", 40.0)));
         });
     }
 
@@ -99,6 +105,18 @@ public sealed class HistoryChartTests
         var chart = HistoryChart.Build([run]).Single(c => c.Group == "PlainBenchmarks");
         Assert.That((chart.Id, chart.Title, chart.Unit, chart.FileName("svg")), Is.EqualTo(("PlainBenchmarks", "PlainBenchmarks", "ns", "PlainBenchmarks.svg")));
         Assert.That(Points(chart, "Run"), Is.EqualTo(new[] { "2026-01-03: 500 ± 100" }));
+    }
+
+    [Test]
+    public void AChartDrawnAgainIsTheSameFile()
+    {
+        // Stored plots are committed with every run: a chart whose figures did not move must not change (Skia numbers
+        // clip paths from a counter of the whole process, which a second drawing has advanced).
+        var chart = Charts().Single(c => c.Id == "symbols-GetProc-N1000");
+        string first = Path.Combine(_results.Root, "first.svg"), second = Path.Combine(_results.Root, "second.svg");
+        HistoryPlot.Render(chart, first);
+        HistoryPlot.Render(chart, second);
+        Assert.That(File.ReadAllText(second), Is.EqualTo(File.ReadAllText(first)));
     }
 
     [TestCase("SlotCallBenchmarks", "", ExpectedResult = "Form=Indirect")]
