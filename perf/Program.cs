@@ -17,7 +17,23 @@ public static class Program
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("HcrLab.Perf: the benchmark suites of the HcrLab runtime, encoders and lab, and the commands that track them "
+        var root = Commands(output);
+        try
+        {
+            // bench hands everything, --help included, to BenchmarkDotNet's own parser (it lists its options).
+            return args is ["bench", .. var options] ? Bench(options) : CommandLineUsage.Invoke(root, "HcrLab.Perf", args, output, error);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or System.Text.Json.JsonException)
+        {
+            error.WriteLine($"HcrLab.Perf {args[0]}: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Every command, as --help lists them (a test holds perf/README.md to the same list).</summary>
+    public static RootCommand Commands(TextWriter output)
+    {
+        return new RootCommand("HcrLab.Perf: the benchmark suites of the HcrLab runtime, encoders and lab, and the commands that track them "
             + "(perf/run runs the short job, the C anchor, the summary and the plots; see perf/README.md).")
         {
             BenchCommand(),
@@ -29,17 +45,6 @@ public static class Program
             CompareCommand(output),
             Command("plot", "Draw the history charts of every run under RESULTS into RESULTS/plots, with an overview page.", Path("RESULTS", "perf/results"), HistoryPlot.Run),
         };
-
-        try
-        {
-            // bench hands everything, --help included, to BenchmarkDotNet's own parser (it lists its options).
-            return args is ["bench", .. var options] ? Bench(options) : CommandLineUsage.Invoke(root, "HcrLab.Perf", args, output, error);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or System.Text.Json.JsonException)
-        {
-            error.WriteLine($"HcrLab.Perf {args[0]}: {e.Message}");
-            return 1;
-        }
     }
 
     /// <summary><c>bench</c>: BenchmarkSwitcher with every option BenchmarkDotNet knows, passed through untouched (listed here for the help).</summary>
