@@ -37,13 +37,13 @@ public static class Program
             + "(perf/run runs the short job, the C anchor, the summary and the plots; see perf/README.md).")
         {
             BenchCommand(),
-            Command("anchor", "Run the C anchor workload (perf/nim/hcrbench.c) against HcrLab's runtime and write JSON lines.",
+            PathCommand("anchor", "Run the C anchor workload (perf/nim/hcrbench.c) against HcrLab's runtime and write JSON lines.",
                 (Path("LIBHCRBENCH", "libhcrbench.so, built by perf/nim/build.sh"), Path("OUT", "the JSON-lines file to write")),
                 (library, file) => AnchorRunner.Run(library, file)),
-            Command("footprint", "Write the table bytes kept per symbol at N = 100,000 as JSON.", Path("OUT", "the JSON file to write"), Footprint.Run),
-            Command("summary", "Write DIR/summary.md from a run's BenchmarkDotNet JSON and the C anchor's figures.", Path("DIR", "a run directory, perf/results/<date>"), SummaryWriter.Run),
+            PathCommand("footprint", "Write the table bytes kept per symbol at N = 100,000 as JSON.", Path("OUT", "the JSON file to write"), Footprint.Run),
+            PathCommand("summary", "Write DIR/summary.md from a run's BenchmarkDotNet JSON and the C anchor's figures.", Path("DIR", "a run directory, perf/results/<date>"), SummaryWriter.Run),
             CompareCommand(output),
-            Command("plot", "Draw the history charts of every run under RESULTS into RESULTS/plots, with an overview page.", Path("RESULTS", "perf/results"), HistoryPlot.Run),
+            PathCommand("plot", "Draw the history charts of every run under RESULTS into RESULTS/plots, with an overview page.", Path("RESULTS", "perf/results"), HistoryPlot.Run),
         };
     }
 
@@ -97,14 +97,14 @@ public static class Program
 
     private static Argument<string> Path(string name, string description) => new(name) { Description = description };
 
-    private static Command Command(string name, string description, Argument<string> argument, Func<string, int> action)
+    private static Command PathCommand(string name, string description, Argument<string> argument, Func<string, int> action)
     {
         var command = new Command(name, description) { argument };
         command.SetAction(parsed => action(parsed.GetValue(argument)!));
         return command;
     }
 
-    private static Command Command(string name, string description, (Argument<string> First, Argument<string> Second) arguments, Func<string, string, int> action)
+    private static Command PathCommand(string name, string description, (Argument<string> First, Argument<string> Second) arguments, Func<string, string, int> action)
     {
         var command = new Command(name, description) { arguments.First, arguments.Second };
         command.SetAction(parsed => action(parsed.GetValue(arguments.First)!, parsed.GetValue(arguments.Second)!));
