@@ -14,8 +14,19 @@ namespace HcrLab.Perf.Reporting;
 /// <param name="Lower">The confidence interval's lower bound, ns.</param>
 /// <param name="Upper">The confidence interval's upper bound, ns.</param>
 /// <param name="AllocatedBytes">Managed bytes allocated per operation, when the memory diagnoser ran.</param>
-public sealed record BenchmarkResult(string Type, string Method, string Parameters, double Mean, double Lower, double Upper, double? AllocatedBytes)
+/// <param name="Samples">Each measured iteration's ns per operation (BenchmarkDotNet's <c>OriginalValues</c>); empty when the report has none.</param>
+public sealed record BenchmarkResult(string Type, string Method, string Parameters, double Mean, double Lower, double Upper, double? AllocatedBytes, IReadOnlyList<double>? Samples = null)
 {
+    /// <summary>
+    /// Parameters a suite gained after runs were stored, with the value those older runs measured: a run without the
+    /// parameter is read as if it had it, so compare and the history lines match it to the newer runs.
+    /// </summary>
+    private static readonly (string Type, string Parameter, string Before)[] AddedParameters =
+    [
+        ("SlotCallBenchmarks", "Form", "Indirect"),        // slots were indirect before direct slots existed
+        ("ReloadCheckBenchmarks", "Detection", "Poll"),    // the runtime polled before change reports existed
+    ];
+
     /// <summary>What identifies a benchmark across runs: <c>Type.Method(Parameters)</c>.</summary>
     public string Key => Parameters.Length == 0 ? $"{Type}.{Method}" : $"{Type}.{Method}({Parameters})";
 
@@ -31,9 +42,20 @@ public sealed record BenchmarkResult(string Type, string Method, string Paramete
             .FirstOrDefault();
 
     /// <summary>
+    /// <paramref name="parameters"/> with every parameter <paramref name="type"/> gained since, at the value runs
+    /// before it measured (appended in BenchmarkDotNet's <c>A=1&amp;B=2</c> form).
+    /// </summary>
+    public static string WithAddedParameters(string type, string parameters)
+    {
+        var present = parameters.Split('&', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)[0]).ToHashSet();
+        var missing = AddedParameters.Where(a => a.Type == type && !present.Contains(a.Parameter)).Select(a => $"{a.Parameter}={a.Before}");
+        return string.Join('&', parameters.Split('&', StringSplitOptions.RemoveEmptyEntries).Concat(missing));
+    }
+
+    /// <summary>
     /// Every benchmark in the BenchmarkDotNet JSON reports at <paramref name="path"/>: one file, or every
     /// <c>*-report-brief.json</c> or <c>*-report-full.json</c> under a directory. A benchmark that failed (no statistics)
-    /// is left out.
+    /// is left out. Parameters added to a suite since a report was written are filled in (<see cref="WithAddedParameters"/>).
     /// </summary>
     public static IReadOnlyList<BenchmarkResult> Load(string path)
     {
@@ -59,14 +81,18 @@ public sealed record BenchmarkResult(string Type, string Method, string Paramete
                     && memory.TryGetProperty("BytesAllocatedPerOperation", out var bytes) && bytes.ValueKind == JsonValueKind.Number
                     ? bytes.GetDouble()
                     : null;
+                string type = benchmark.GetProperty("Type").GetString() ?? "";
                 results.Add(new BenchmarkResult(
-                    benchmark.GetProperty("Type").GetString() ?? "",
+                    type,
                     benchmark.GetProperty("Method").GetString() ?? "",
-                    benchmark.TryGetProperty("Parameters", out var parameters) ? parameters.GetString() ?? "" : "",
+                    WithAddedParameters(type, benchmark.TryGetProperty("Parameters", out var parameters) ? parameters.GetString() ?? "" : ""),
                     mean,
                     Number(interval.GetProperty("Lower")),
                     Number(interval.GetProperty("Upper")),
-                    allocated));
+                    allocated,
+                    statistics.TryGetProperty("OriginalValues", out var values) && values.ValueKind == JsonValueKind.Array
+                        ? [.. values.EnumerateArray().Select(Number)]
+                        : null));
             }
         }
 

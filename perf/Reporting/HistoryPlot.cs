@@ -1,115 +1,132 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
+using ScottPlot;
+using ScottPlot.TickGenerators;
 
 namespace HcrLab.Perf.Reporting;
 
 /// <summary>
-/// One SVG per benchmark over every stored run (the subdirectories of perf/results, in name order, i.e. by date): the
-/// mean as a line, the confidence interval as a bar at each run. Written to <c>RESULTS/plots/</c> with an index.
+/// Draws the history charts (<see cref="HistoryChart.Build"/>) of every stored run with ScottPlot, one SVG each, into
+/// <c>RESULTS/plots/</c>, and writes <c>RESULTS/plots/README.md</c>, the overview page that shows them all.
 /// </summary>
 public static class HistoryPlot
 {
-    private const int Width = 640;
-    private const int Height = 240;
-    private const int Left = 80;
-    private const int Right = 50;
-    private const int Top = 30;
-    private const int Bottom = 50;
+    private const int Width = 760;
+    private const int Height = 340;
 
     public static int Run(string resultsRoot)
     {
-        var runs = Directory.EnumerateDirectories(resultsRoot)
-            .Where(d => Path.GetFileName(d) != "plots")
-            .Order(StringComparer.Ordinal)
-            .Select(d => (Run: Path.GetFileName(d), Results: BenchmarkResult.Load(d)))
-            .Where(r => r.Results.Count > 0)
-            .ToList();
+        var runs = StoredRun.LoadAll(resultsRoot);
+        var charts = HistoryChart.Build(runs);
         string plots = Path.Combine(resultsRoot, "plots");
         Directory.CreateDirectory(plots);
-        var index = new StringBuilder("# Benchmark history\n\nOne plot per benchmark: the mean per run, with its confidence interval.\n\n");
-        foreach (var key in runs.SelectMany(r => r.Results.Select(x => x.Key)).Distinct().Order(StringComparer.Ordinal))
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chart in charts)
         {
-            var points = runs
-                .Select(r => (r.Run, Result: r.Results.LastOrDefault(x => x.Key == key)))
-                .Where(p => p.Result is not null)
-                .Select(p => (p.Run, p.Result!))
-                .ToList();
-            string file = FileName(key);
-            File.WriteAllText(Path.Combine(plots, file), Svg(key, points));
-            index.Append(CultureInfo.InvariantCulture, $"- [{key}]({file})\n");
+            string file = chart.FileName("svg");
+            Render(chart, Path.Combine(plots, file));
+            written.Add(file);
         }
 
-        File.WriteAllText(Path.Combine(plots, "README.md"), index.ToString());
-        Console.WriteLine($"HcrLab.Perf plot: {runs.Count} runs, plots in {plots}");
+        // Charts of an earlier layout (or a benchmark since removed from every run) would linger unlinked.
+        foreach (string stale in Directory.EnumerateFiles(plots, "*.svg").Where(f => !written.Contains(Path.GetFileName(f))))
+        {
+            File.Delete(stale);
+        }
+
+        File.WriteAllText(Path.Combine(plots, "README.md"), Overview(charts));
+        Console.WriteLine($"HcrLab.Perf plot: {runs.Count} runs, {charts.Count} charts in {plots}");
         return 0;
     }
 
-    public static string Svg(string title, IReadOnlyList<(string Run, BenchmarkResult Result)> points)
+    /// <summary>Draws <paramref name="chart"/> into an image file (SVG or PNG by extension): a line per series, the confidence interval as error bars.</summary>
+    public static void Render(HistoryChart chart, string path)
     {
-        // A run without an interval (a single iteration) has NaN bounds: it is drawn as a point without a bar.
-        double max = points.Select(p => double.IsNaN(p.Result.Upper) ? p.Result.Mean : p.Result.Upper).Where(v => !double.IsNaN(v)).DefaultIfEmpty(1).Max() * 1.1;
-        double plotWidth = Width - Left - Right, plotHeight = Height - Top - Bottom;
-        double X(int i) => Left + (points.Count == 1 ? plotWidth / 2 : i * plotWidth / (points.Count - 1));
-        double Y(double value) => Top + plotHeight - (Math.Max(value, 0) / max * plotHeight);
-        string N(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);
-
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" font-family=\"sans-serif\" font-size=\"11\">\n");
-        svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"18\" font-size=\"13\">{WebUtility.HtmlEncode(title)}</text>\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{Top + plotHeight}\" x2=\"{Width - Right}\" y2=\"{Top + plotHeight}\" stroke=\"black\"/>\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Top + plotHeight}\" stroke=\"black\"/>\n");
-        for (int tick = 0; tick <= 4; tick++)
+        var runs = chart.Runs;
+        var position = runs.Select((run, i) => (run, i)).ToDictionary(x => x.run, x => (double)x.i);
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < chart.Series.Count; i++)
         {
-            double value = max * tick / 4;
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{N(Y(value) + 4)}\" text-anchor=\"end\">{Label(value)}</text>\n");
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{N(Y(value))}\" x2=\"{Width - Right}\" y2=\"{N(Y(value))}\" stroke=\"#ddd\"/>\n");
-        }
-
-        if (points.Count > 1)
-        {
-            string line = string.Join(' ', points.Select((p, i) => (p, i)).Where(x => !double.IsNaN(x.p.Result.Mean)).Select(x => $"{N(X(x.i))},{N(Y(x.p.Result.Mean))}"));
-            svg.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{line}\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n");
-        }
-
-        for (int i = 0; i < points.Count; i++)
-        {
-            var r = points[i].Result;
-            if (double.IsNaN(r.Mean))
+            var series = chart.Series[i];
+            double[] xs = [.. series.Points.Select(p => position[p.Run])];
+            double[] ys = [.. series.Points.Select(p => p.Value)];
+            var line = plot.Add.Scatter(xs, ys, palette.GetColor(i));
+            line.LegendText = series.Label;
+            line.LineWidth = 2;
+            line.MarkerSize = 6;
+            if (series.Points.Any(p => p.Margin > 0))
             {
+                var bars = plot.Add.ErrorBar(xs, ys, [.. series.Points.Select(p => double.IsNaN(p.Margin) ? 0 : p.Margin)]);
+                bars.Color = line.Color;
+            }
+        }
+
+        plot.Title(chart.Title);
+        plot.YLabel(chart.Unit);
+        plot.Axes.Bottom.TickGenerator = new NumericManual([.. runs.Select((_, i) => (double)i)], [.. runs]);
+        // From zero, so a line's height reads as a proportion, up to a quarter above the highest value: a run with a wide
+        // interval (one noisy iteration) clips its bar rather than flattening every line.
+        plot.Axes.SetLimitsY(0, chart.Series.SelectMany(s => s.Points).Max(p => p.Value) * 1.25);
+        plot.Axes.SetLimitsX(-0.5, runs.Count - 0.5);
+        plot.ShowLegend(Edge.Bottom);
+        int height = Height + (20 * chart.Series.Count);
+        if (path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+        {
+            // Skia numbers clip paths from a counter of the whole process: numbered per file instead, a chart's SVG
+            // changes only when its figures do, and a stored run's commit shows only the charts it moved.
+            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+            File.WriteAllText(path, Regex.Replace(plot.GetSvgXml(Width, height), @"\bcl_[0-9a-f]+\b", m =>
+                $"clip{(ids.TryGetValue(m.Value, out int n) ? n : ids[m.Value] = ids.Count)}"));
+        }
+        else
+        {
+            plot.Save(path, Width, height); // PNG and the other bitmap formats, from the extension
+        }
+    }
+
+    /// <summary>The overview page: every chart in its group, the symbol operations as a table (one row per operation, one column per N).</summary>
+    public static string Overview(IReadOnlyList<HistoryChart> charts)
+    {
+        var text = new StringBuilder("""
+            # Benchmark history
+
+            Every run stored under `perf/results/`, oldest on the left (`perf/run` redraws this page). Lower is faster.
+            Error bars are BenchmarkDotNet's 99.9% confidence interval; the C anchor's figures are medians without one.
+            Runs from before a suite gained a parameter are drawn on the line of the value they measured (for example
+            slot calls before direct slots existed, on the indirect-slot line).
+
+            """);
+        foreach (var group in charts.GroupBy(c => c.Group))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n## {group.Key}\n\n");
+            if (group.Key == HistoryChart.SymbolsGroup)
+            {
+                SymbolTable(text, [.. group]);
                 continue;
             }
 
-            if (!double.IsNaN(r.Lower) && !double.IsNaN(r.Upper))
+            foreach (var chart in group)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{N(X(i))}\" y1=\"{N(Y(r.Lower))}\" x2=\"{N(X(i))}\" y2=\"{N(Y(r.Upper))}\" stroke=\"#1f77b4\"/>\n");
+                text.Append(CultureInfo.InvariantCulture, $"![{chart.Title}]({chart.FileName("svg")})\n");
             }
-
-            svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{N(X(i))}\" cy=\"{N(Y(r.Mean))}\" r=\"3\" fill=\"#1f77b4\"><title>{WebUtility.HtmlEncode(points[i].Run)}: {Label(r.Mean)}</title></circle>\n");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(X(i))}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{WebUtility.HtmlEncode(points[i].Run)}</text>\n");
         }
 
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height - 8}\" fill=\"#555\">mean per operation; bars: confidence interval</text>\n");
-        svg.Append("</svg>\n");
-        return svg.ToString();
+        return text.ToString();
     }
 
-    private static string Label(double ns) => ns switch
+    private static void SymbolTable(StringBuilder text, IReadOnlyList<HistoryChart> charts)
     {
-        >= 1e6 => (ns / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + " ms",
-        >= 1e3 => (ns / 1e3).ToString("0.##", CultureInfo.InvariantCulture) + " µs",
-        _ => ns.ToString("0.##", CultureInfo.InvariantCulture) + " ns",
-    };
-
-    private static string FileName(string key)
-    {
-        var name = new StringBuilder();
-        foreach (char c in key)
+        text.Append("ns per symbol: a benchmark invocation registers or looks up all N names, so its time ÷ N.\n\n");
+        text.Append("| operation | " + string.Join(" | ", SymbolOperation.Sizes.Select(n => $"N = {n.ToString("N0", CultureInfo.InvariantCulture)}")) + " |\n");
+        text.Append("|---|" + string.Concat(SymbolOperation.Sizes.Select(_ => "---|")) + "\n");
+        foreach (var operation in SymbolOperation.All)
         {
-            name.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_');
+            var cells = SymbolOperation.Sizes.Select(n => charts.FirstOrDefault(c => c.Id == $"symbols-{operation.Method}-N{n}") is { } chart
+                ? $"![{chart.Title}]({chart.FileName("svg")})"
+                : "–");
+            text.Append(CultureInfo.InvariantCulture, $"| {operation.Label} | {string.Join(" | ", cells)} |\n");
         }
-
-        return name + ".svg";
     }
 }

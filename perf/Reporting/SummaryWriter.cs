@@ -13,22 +13,6 @@ namespace HcrLab.Perf.Reporting;
 /// </summary>
 public static class SummaryWriter
 {
-    private static readonly string[] SymbolOps =
-        ["RegisterProcNew", "RegisterProcExisting", "GetProc", "RegisterGlobalNew", "RegisterGlobalExisting", "GetGlobal"];
-
-    /// <summary>Each symbol operation's floor benchmark: the same loop into an empty function of the same signature.</summary>
-    private static readonly Dictionary<string, string> SymbolFloors = new()
-    {
-        ["RegisterProcNew"] = "FloorRegisterProcNew",
-        ["RegisterProcExisting"] = "FloorRegisterProc",
-        ["GetProc"] = "FloorGet",
-        ["RegisterGlobalNew"] = "FloorRegisterGlobalNew",
-        ["RegisterGlobalExisting"] = "FloorRegisterGlobal",
-        ["GetGlobal"] = "FloorGet",
-    };
-
-    private static readonly int[] Sizes = [1_000, 100_000, 1_000_000];
-
     public static int Run(string directory)
     {
         var results = BenchmarkResult.Load(directory);
@@ -83,10 +67,11 @@ public static class SummaryWriter
         text.AppendLine("| operation | N | HcrLab (BenchmarkDotNet) | floor | runtime work | HcrLab M ops/s | × Nim's throughput | HcrLab (C anchor) | Nim (C anchor) | × Nim, both from C |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var goals = new List<string>();
-        foreach (string op in SymbolOps)
+        foreach (var operation in SymbolOperation.All)
         {
+            string op = operation.Method;
             var perSize = new Dictionary<int, double>();
-            foreach (int n in Sizes)
+            foreach (int n in SymbolOperation.Sizes)
             {
                 var result = results.FirstOrDefault(r => r.Method == op && r.IntParameter("N") == n);
                 double? ours = result is null ? null : result.Mean / n;
@@ -100,7 +85,7 @@ public static class SummaryWriter
                 }
 
                 double? cRatio = c is { } cc && theirs is { } tt ? tt / cc : null;
-                double? floor = results.FirstOrDefault(r => r.Method == SymbolFloors[op] && r.IntParameter("N") == n) is { } f ? f.Mean / n : null;
+                double? floor = results.FirstOrDefault(r => r.Method == operation.Floor && r.IntParameter("N") == n) is { } f ? f.Mean / n : null;
                 double? work = ours is { } w && floor is { } fl ? w - fl : null;
                 text.AppendLine($"| {op} | {n:N0} | {Ns(ours)}{(margin is { } m && !double.IsNaN(m) ? $" ± {Ns(m)}" : "")} | {Ns(floor)} | {Ns(work)} | {(ours is { } x ? F(1e3 / x, "0.00") : "–")} | {Times(ratio)} | {Ns(c)} | {Ns(theirs)} | {Times(cRatio)} |");
                 if (n == 100_000 && ratio is { } r)
@@ -161,9 +146,9 @@ public static class SummaryWriter
         text.AppendLine();
         text.AppendLine("| | direct | plain indirect | through a slot | slot − indirect |");
         text.AppendLine("|---|---:|---:|---:|---:|");
-        // Runs stored before slot forms existed have no Form parameter: their slots were indirect.
+        // Runs stored before slot forms existed read as Form=Indirect (BenchmarkResult.WithAddedParameters).
         double? Bdn(string method, string form) => results.FirstOrDefault(r =>
-            r.Type == "SlotCallBenchmarks" && r.Method == method && (r.Parameter("Form") ?? "Indirect") == form)?.Mean;
+            r.Type == "SlotCallBenchmarks" && r.Method == method && r.Parameter("Form") == form)?.Mean;
         double? Anchor(IReadOnlyList<AnchorFigure> figures, string op) => figures.FirstOrDefault(f => f.Op == op)?.NsPerOp;
         foreach (string form in new[] { "Direct", "Indirect" })
         {
@@ -222,9 +207,12 @@ public static class SummaryWriter
             text.AppendLine(goal);
         }
 
-        // Runs stored before change reports existed have no Detection parameter: they polled.
-        var check = results.FirstOrDefault(r => r.Method == "ReloadNeededNoChange" && r.Parameter("Detection") is null or "Notify");
+        // The check is the runtime's default, change reports; runs stored before those existed polled (and read as
+        // Detection=Poll, BenchmarkResult.WithAddedParameters), so there polling is the check.
+        var notified = results.FirstOrDefault(r => r.Method == "ReloadNeededNoChange" && r.Parameter("Detection") == "Notify");
         var polled = results.FirstOrDefault(r => r.Method == "ReloadNeededNoChange" && r.Parameter("Detection") == "Poll");
+        var check = notified ?? polled;
+        polled = notified is null ? null : polled;
         var stats = results.FirstOrDefault(r => r.Method == "StatEveryModuleByHand");
         if (check is not null)
         {
