@@ -79,9 +79,15 @@ public static class ReportWriter
             console.WriteLine($"on the CPU: {note}");
         }
 
-        console.WriteLine(report.Shard is { } shard
-            ? $"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})"
-            : $"seed {report.Seed} (replay: --seed {report.Seed})");
+        // Without random cases the seed changes nothing (it is still in the JSON report).
+        if (report.Shard is { } shard)
+        {
+            console.WriteLine($"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})");
+        }
+        else if (report.Rows.Any(r => r.Random > 0))
+        {
+            console.WriteLine($"seed {report.Seed} (replay: --seed {report.Seed})");
+        }
 
         console.WriteLine(
             $"{report.Cases} cases on {report.Rows.Select(r => r.Isa).Distinct().Count()} instruction sets in {report.Elapsed.TotalSeconds:F1} s: "

@@ -38,6 +38,7 @@ public sealed class JsonContractTests
                 Assert.That(run.Output, Does.Contain($"seed {seed} (replay: --seed {seed})"));
                 Assert.That(replayed.RootElement.GetProperty("seed").GetString(), Is.EqualTo(seed));
                 Assert.That(Rows(replayed), Is.EqualTo(Rows(report)));
+                Assert.That(CliRun.Of("verify", "--arch", "arm", "--random", "0").Output, Does.Not.Contain("replay"), "no random case, nothing to replay");
             });
         }
         finally
