@@ -36,8 +36,9 @@ public static class Verifier
     public static VerificationReport Run(VerifyOptions options, ProgressHandler? progress = null)
     {
         var started = DateTime.UtcNow;
-        string seed = options.Seed ?? $"{Random.Shared.NextInt64():x}";
-        ulong runSeed = ParseSeed(seed);
+        // Written the one way (lowercase, no 0x), so that shards given 0x1F and 1f merge as the one seed they are.
+        ulong runSeed = options.Seed is { } given ? ParseSeed(given) : (ulong)Random.Shared.NextInt64();
+        string seed = $"{runSeed:x}";
         var tallies = new ConcurrentDictionary<(InstructionSet, string), Tally>();
         var failures = new ConcurrentBag<CaseResult>();
         var hostNotes = new ConcurrentDictionary<InstructionSet, string>();

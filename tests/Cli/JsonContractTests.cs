@@ -66,6 +66,32 @@ public sealed class JsonContractTests
     }
 
     [Test]
+    public void ASeedIsReportedInOneSpellingSoShardsMerge()
+    {
+        string first = TempJson("shard1");
+        string second = TempJson("shard2");
+        try
+        {
+            // 0x1F and 1f are the same number: the shards are of one run and merge.
+            CliRun.Of("verify", "--arch", "arm", "--random", "10", "--shard", "1/2", "--seed", "0x1F", "--json", first);
+            CliRun.Of("verify", "--arch", "arm", "--random", "10", "--shard", "2/2", "--seed", "1f", "--json", second);
+            var merge = CliRun.Of("report", "merge", first, second);
+            using var report = JsonDocument.Parse(File.ReadAllText(first));
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(report.RootElement.GetProperty("seed").GetString(), Is.EqualTo("1f"));
+                Assert.That(merge.ExitCode, Is.EqualTo(HcrLabCli.Success), merge.Output + merge.Error);
+            });
+        }
+        finally
+        {
+            File.Delete(first);
+            File.Delete(second);
+        }
+    }
+
+    [Test]
     public void EncodeJsonNamesItsSchema()
     {
         using var json = JsonDocument.Parse(CliRun.Of("encode", "--arch", "arm", "--at", "0x1000", "--target", "0x2000", "--format", "json").Output);
