@@ -80,7 +80,7 @@ public static class DecodeCommand
 
             if (parsed.GetValue(format) == "json")
             {
-                output.WriteLine(JsonSerializer.Serialize(new
+                output.WriteLine(JsonLine.Of(new
                 {
                     schema = Schema,
                     arch = isa.ShortName(),

@@ -128,7 +128,7 @@ public static class EncodeCommand
                         output.WriteLine(Convert.ToHexStringLower(bytes));
                         break;
                     case "json":
-                        output.WriteLine(JsonSerializer.Serialize(Describe(plan, bytes)));
+                        output.WriteLine(JsonLine.Of(Describe(plan, bytes)));
                         break;
                     default:
                         WriteText(plan, bytes, output);
@@ -158,7 +158,7 @@ public static class EncodeCommand
                 var bytes = new byte[plan.Size];
                 encoder.Encode(plan, bytes);
                 refusal = null;
-                return json ? JsonSerializer.Serialize(Describe(plan, bytes)) : Convert.ToHexStringLower(bytes);
+                return json ? JsonLine.Of(Describe(plan, bytes)) : Convert.ToHexStringLower(bytes);
             }
             catch (UnencodableJumpException e)
             {
@@ -205,7 +205,7 @@ public static class EncodeCommand
     private static int RunBatch(BatchEncoder encode, InstructionSet? jsonFor, PatchMode mode, TextReader input, TextWriter output, TextWriter error)
     {
         // A line that gives no encoding stays a line, so output line N answers input pair N.
-        void Unanswered(ulong? slot, ulong? target, string why) => output.WriteLine(jsonFor is not { } isa ? "" : JsonSerializer.Serialize(new
+        void Unanswered(ulong? slot, ulong? target, string why) => output.WriteLine(jsonFor is not { } isa ? "" : JsonLine.Of(new
         {
             schema = Schema,
             arch = isa.ShortName(),

@@ -141,6 +141,7 @@ public sealed class UsageConventionsTests
             Assert.That(lines[0].TryGetProperty("error", out _), Is.False);
             Assert.That(lines[1].GetProperty("slot").ValueKind, Is.EqualTo(JsonValueKind.Null));
             Assert.That(lines[1].GetProperty("error").GetString(), Is.EqualTo("expected 'AT TARGET' as two hexadecimal addresses, got 'not-a-pair'"));
+            Assert.That(run.OutputLines[1], Does.Contain("\"error\":\"expected 'AT TARGET'"), "quotes as themselves, not \\u0027");
             Assert.That(lines[2].GetProperty("target").GetString(), Is.EqualTo("0x100000000"));
             Assert.That(lines[2].GetProperty("error").GetString(), Does.EndWith("the target is beyond the 32-bit address space"));
         });
