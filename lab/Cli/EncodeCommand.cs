@@ -146,7 +146,7 @@ public static class EncodeCommand
         return command;
     }
 
-    /// <summary>Encodes one pair for a batch: the hex line, or null and the reason it cannot be encoded.</summary>
+    /// <summary>Encodes one pair for a batch: its output line (hex, or a JSON object), or null and the reason it cannot be encoded.</summary>
     private delegate string? BatchEncoder(ulong slot, ulong target, out string? refusal);
 
     private static BatchEncoder Shipped(IJumpEncoder encoder, JumpForm? forced, PatchMode mode, bool json) =>
