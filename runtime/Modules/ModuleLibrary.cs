@@ -81,6 +81,10 @@ internal sealed unsafe class ModuleLibrary
         {
             file ??= ModuleFile.Read(originalPath);
         }
+        catch (ModuleFileRefusedException e)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Format, e.Message, e);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Copy, $"{e.GetType().Name}: {e.Message}", e);
