@@ -17,6 +17,7 @@ namespace HcrLab.Tests.Reliability;
 /// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// misaligned-call                                   starts module "a", whose init calls the C ABI with a misaligned stack
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
+/// die-holding-copies                                creates a runtime, prints its copy folder, and kills itself (SIGKILL)
 /// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.Trial = Load (a child process loads
 ///                                                   each copy first)
 /// fuzz ... --trial-start, load-each --trial-start ... the same with Trial = Start (and a child process runs the whole
@@ -29,7 +30,7 @@ internal static class ReliabilityMain
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial | --trial-start] | crash-at-init [--no-guard] | crash-outside-guard | misaligned-call | load-each FILE...");
+            Console.Error.WriteLine("usage: dotnet HcrLab.Tests.dll stress [--calls N] [--threads T] [--seconds S] [--retain G] | fuzz [--per-kind N] [--seed S] [--one-process [--start-only]] [--trial | --trial-start] | crash-at-init [--no-guard] | crash-outside-guard | misaligned-call | load-each FILE... | die-holding-copies");
             return 2;
         }
 
@@ -66,6 +67,12 @@ internal static class ReliabilityMain
                 return ChildScenarios.MisalignedCall();
             case "load-each":
                 return ChildScenarios.LoadEach(args[1..]);
+            case "die-holding-copies":
+                var runtime = HcrRuntime.Create(new HcrRuntimeOptions());
+                Console.WriteLine(runtime.CopyDirectory);
+                Console.Out.Flush();
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+                return 1;
             default:
                 Console.Error.WriteLine($"unknown command '{args[0]}'");
                 return 2;
