@@ -30,6 +30,12 @@ public enum ModuleLoadStage
     /// init code ran in the host.
     /// </summary>
     Trial,
+
+    /// <summary>
+    /// Nothing was loaded: the process already holds <see cref="HcrRuntimeOptions.MaxFaultedImages"/> libraries whose
+    /// code faulted, which stay mapped for good.
+    /// </summary>
+    Limit,
 }
 
 /// <summary>
@@ -69,6 +75,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
         ModuleLoadStage.Init => "initialisation failed",
         ModuleLoadStage.Handler => "a before-reload handler failed",
         ModuleLoadStage.Trial => "refused before it ran here",
+        ModuleLoadStage.Limit => "too many faulted libraries stay mapped",
         _ => stage.ToString(),
     };
 }
