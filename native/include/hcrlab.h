@@ -8,8 +8,14 @@
  *   - hcrAddEventHandler takes Nim's closure by value: HcrClosure{fn, env}; fn() is called when env is NULL,
  *     else ((void (*)(void*))fn)(env);
  *   - GC marker procs are plain void (*)(void).
- * Strings are UTF-8 and copied. Nothing aborts the process: a refused call answers NULL or false and writes one
- * "hcr: ..." line to stderr. Module names are the strings imports list (Nim passes paths of the module libraries).
+ * Strings are UTF-8 and copied. A refused call answers NULL or false and writes one "hcr: ..." line to stderr. Module
+ * names are the strings imports list (Nim passes paths of the module libraries).
+ * Pointers: NULL is refused everywhere; any other must lead to readable memory (a C string NUL-terminated within it, an
+ * `out` writable). During hcrInit and hcrPerformCodeReload (module code under the fault guard) strings and out
+ * pointers are measured first, and a wild one is a refused call that fails that module's load. Outside them they are
+ * trusted as libc trusts strlen's argument: hcrGetProc("host", <unmapped>) faults and ends the process. The Nim string
+ * of hcrHasModuleChanged is copied through the kernel: one in unmapped memory, or whose len runs off its block, is
+ * refused (false).
  * linux-x64 only.
  */
 #ifndef HCRLAB_H
