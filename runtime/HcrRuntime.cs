@@ -84,7 +84,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         _moduleIndex = new ModuleIndex(_modules.Values);
         _currentModule = _root.Name;
         _ownsCopyDirectory = options.CopyDirectory is null;
-        _copyDirectory = options.CopyDirectory is { } copies ? Directory.CreateDirectory(copies).FullName : CopyFolders.Create(CopyFolders.DefaultParent);
+        _copyDirectory = options.CopyDirectory ?? CopyFolders.Create(CopyFolders.DefaultParent);
+        Directory.CreateDirectory(_copyDirectory);
         _self = GCHandle.Alloc(this, GCHandleType.Normal);
     }
 

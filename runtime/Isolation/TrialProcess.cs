@@ -66,6 +66,7 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
             start.ArgumentList.Add(argument);
         }
 
+        var clock = Stopwatch.StartNew();
         using var deadline = new CancellationTokenSource(Timeout);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started");
         var output = new ChildOutput(process.StandardOutput.BaseStream, deadline.Token);
@@ -88,8 +89,10 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
             process.WaitForExit();
         }
 
-        // After the exit the pipes end as soon as nothing holds them; one held from outside the group ends at the deadline.
-        Task.WaitAll([output.Completion, error.Completion, writing]);
+        // After the exit the pipes end as soon as nothing holds them; one held from outside the group ends at the deadline,
+        // when the reads are cancelled. A write to a stdin held from outside and never read may not heed cancellation:
+        // it is left behind (disposing the process closes its end) after a second's grace.
+        Task.WhenAll(output.Completion, error.Completion, writing).Wait(Remaining(clock) + TimeSpan.FromSeconds(1));
         return new TrialProcess(exited ? process.ExitCode : null, output.Text(), error.Text());
     }
 
@@ -99,6 +102,8 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
     /// ESRCH (nothing left) is the usual answer.
     /// </summary>
     private static void KillGroup(Process process) => _ = Native.Kill(-process.Id, Native.Sigkill);
+
+    private static TimeSpan Remaining(Stopwatch clock) => Timeout > clock.Elapsed ? Timeout - clock.Elapsed : TimeSpan.Zero;
 
     private static bool Exited(Process process, CancellationToken deadline)
     {
@@ -120,7 +125,7 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
             await input.WriteAsync(bytes, stop).ConfigureAwait(false);
             input.Close();
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
             // The child ended, or stopped reading, before it read everything (its exit status says why).
         }
