@@ -74,7 +74,8 @@ internal sealed class ModuleFile
 
         return new ModuleFile(path, stat, filled == bytes.Length ? bytes : bytes[..filled]);
 
-        static bool Missing() => Marshal.GetLastPInvokeError() is Native.Enoent or Native.Enotdir;
+        // A name too long for the kernel names no file, as FileInfo.Exists said before.
+        static bool Missing() => Marshal.GetLastPInvokeError() is Native.Enoent or Native.Enotdir or Native.Enametoolong;
 
         Exception Failure(string what) => Marshal.GetLastPInvokeError() == Native.Eacces
             ? new UnauthorizedAccessException($"cannot {what} {path}: {Native.LastErrorText()}")

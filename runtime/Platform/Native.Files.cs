@@ -8,6 +8,7 @@ internal static partial class Native
     public const int Enoent = 2;
     public const int Eacces = 13;
     public const int Enotdir = 20;
+    public const int Enametoolong = 36;
 
     public const uint FileTypeMask = 0xF000;   // S_IFMT
     public const uint RegularFile = 0x8000;    // S_IFREG
