@@ -42,6 +42,9 @@ internal sealed class ModuleFile
     {
         string path = stat.FullName;
 
+        // The stamp the fingerprint keeps is the one taken before the bytes are read (FileInfo reads it once, when first asked).
+        _ = stat.Exists;
+
         // Judged before it is opened: opening a FIFO waits for a writer, a device never ends (/dev/zero) or acts when
         // opened. Then opened without waiting and judged again, as what was opened: the path may have changed between.
         if (Native.Stat(path, out var named) != 0)
