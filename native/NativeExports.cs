@@ -76,7 +76,7 @@ internal static unsafe class NativeExports
         string? key = NimString.Decode(nimString);
         if (key is null)
         {
-            Console.Error.WriteLine("hcr: hcrHasModuleChanged: the argument is not a Nim 1.6 string (its length is impossible)");
+            Console.Error.WriteLine("hcr: hcrHasModuleChanged: the argument is not a Nim 1.6 string (its length is impossible, or it runs off readable memory)");
             return 0;
         }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using HcrLab.Runtime;
 
 namespace HcrLab.Native;
 
@@ -15,7 +16,11 @@ internal static unsafe class NimString
     /// <summary>Most bytes a signature hash or a module path is taken to have; a longer length means a wrong argument.</summary>
     private const long MaxLength = 1 << 20;
 
-    /// <summary>The text, "" for NULL, or null when the length is impossible (not a Nim string).</summary>
+    /// <summary>
+    /// The text, "" for NULL, or null when it is not a Nim string: an impossible length, or a descriptor or bytes that
+    /// run off readable memory. Both are copied through the kernel (<see cref="ModuleMemoryReader"/>), which refuses
+    /// unreadable addresses instead of faulting: a length that runs off its block would otherwise end the host.
+    /// </summary>
     public static string? Decode(byte* descriptor)
     {
         if (descriptor == null)
@@ -23,7 +28,14 @@ internal static unsafe class NimString
             return "";
         }
 
-        long length = *(long*)descriptor;
-        return length is < 0 or > MaxLength ? null : Encoding.UTF8.GetString(descriptor + DataOffset, (int)length);
+        var memory = new ModuleMemoryReader();
+        long length = 0;
+        if (memory.Copy((ulong)descriptor, new Span<byte>(&length, sizeof(long))) != sizeof(long) || length is < 0 or > MaxLength)
+        {
+            return null;
+        }
+
+        byte[] bytes = new byte[length];
+        return memory.Copy((ulong)(descriptor + DataOffset), bytes) == bytes.Length ? Encoding.UTF8.GetString(bytes) : null;
     }
 }

@@ -342,7 +342,7 @@ public sealed unsafe partial class HcrRuntime
         _changes?.Watch(name, path);
         string copy = System.IO.Path.Combine(_copyDirectory,
             $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
-        var library = ModuleLibrary.Load(name, path, copy, Options.ContainFaults, Options.Trial != ModuleTrial.None, read?.Path == path ? read : null);
+        var library = ModuleLibrary.Load(name, path, copy, Options.ContainFaults, Options.Trial != ModuleTrial.None, read?.Path == path ? read : null, Options.MaxFaultedImages);
 
         if (!_modules.TryGetValue(name, out var module))
         {

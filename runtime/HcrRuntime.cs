@@ -84,8 +84,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         _moduleIndex = new ModuleIndex(_modules.Values);
         _currentModule = _root.Name;
         _ownsCopyDirectory = options.CopyDirectory is null;
-        _copyDirectory = options.CopyDirectory
-            ?? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hcrlab-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        _copyDirectory = options.CopyDirectory ?? CopyFolders.Create(CopyFolders.DefaultParent);
         Directory.CreateDirectory(_copyDirectory);
         _self = GCHandle.Alloc(this, GCHandleType.Normal);
     }

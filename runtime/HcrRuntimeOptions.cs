@@ -71,6 +71,15 @@ public sealed record HcrRuntimeOptions
     /// </summary>
     public ModuleTrial Trial { get; init; }
 
+    /// <summary>
+    /// How many libraries whose code faulted (under the fault guard, at load or in <see cref="HcrRuntime.CallGuarded(nint, nint, nint)"/>)
+    /// the process may hold before no further library is loaded (<see cref="ModuleLoadStage.Limit"/>). Such a library is
+    /// never unloaded, since its code stopped halfway: each keeps about five mappings and its memory for the process's
+    /// life (the kernel's <c>vm.max_map_count</c>, 65,530 by default, would be reached after about 13,000). Counted for
+    /// the whole process, including libraries an earlier runtime in it left mapped.
+    /// </summary>
+    public int MaxFaultedImages { get; init; } = 256;
+
     /// <summary>When true (the default) diagnostics and bad calls are also written to standard error, one line each.</summary>
     public bool ReportToStandardError { get; init; } = true;
 

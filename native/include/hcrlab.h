@@ -24,7 +24,12 @@
  * hcrHasModuleChanged takes a C string: the forms scenarios/include/hcr.h is written for. The same names, two forms:
  * pick the getter that matches how the modules are written. hcrFailInit is both exported and in the getter's table.
  *
- * Strings are UTF-8 and copied. Nothing aborts the process or throws into C. Module names are the strings imports
+ * Strings are UTF-8 and copied; nothing throws into C. Pointers: NULL is refused everywhere; any other must lead to
+ * readable memory (a C string NUL-terminated within it, an `out` writable). During hcrInit and hcrPerformCodeReload
+ * (module code under the fault guard) strings and out pointers are measured first, and a wild one is a refused call
+ * that fails that module's load. Outside them they are trusted as libc trusts strlen's argument: hcrGetProc("host",
+ * <unmapped>) faults and ends the process. The Nim string of hcrHasModuleChanged is copied through the kernel: one in
+ * unmapped memory, or whose len runs off its block, is refused (false). Module names are the strings imports
  * list: "x" is ./x.so (else ./libx.so) relative to the module directory (default: the current directory); paths are
  * used as they are. The runtime is created by the first call of any entry point (hcrlabCreate, when used, must be
  * that first call) and lives until the process exits; copies of loaded modules are removed at exit.

@@ -38,7 +38,13 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
         _ => false,
     };
 
-    /// <summary>Runs <c>hcrtrial</c> with <paramref name="arguments"/>, <paramref name="input"/> on its standard input.</summary>
+    /// <summary>
+    /// Runs <c>hcrtrial</c> with <paramref name="arguments"/>, <paramref name="input"/> on its standard input, within
+    /// <see cref="Timeout"/> for everything: writing the input, the child's exit and reading its output. hcrtrial puts
+    /// itself in a process group of its own; at its exit, or at the deadline, that group is killed, so what the modules'
+    /// code started in it goes too and releases the output pipes. A process that left the group (<c>setsid</c>) may
+    /// still hold them: reading stops at the deadline and keeps what came (the last <see cref="ChildOutput.Limit"/> bytes of each).
+    /// </summary>
     /// <exception cref="InvalidOperationException">hcrtrial is missing or cannot be started.</exception>
     public static TrialProcess Run(IEnumerable<string> arguments, byte[]? input = null)
     {
@@ -60,31 +66,69 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
             start.ArgumentList.Add(argument);
         }
 
+        var clock = Stopwatch.StartNew();
+        using var deadline = new CancellationTokenSource(Timeout);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (input is not null)
+        var output = new ChildOutput(process.StandardOutput.BaseStream, deadline.Token);
+        var error = new ChildOutput(process.StandardError.BaseStream, deadline.Token);
+        Task writing = input is null ? Task.CompletedTask : WriteAsync(process.StandardInput.BaseStream, input, deadline.Token);
+
+        bool exited = Exited(process, deadline.Token);
+        KillGroup(process);
+        if (!exited)
         {
             try
             {
-                process.StandardInput.BaseStream.Write(input);
-                process.StandardInput.Close();
+                process.Kill(entireProcessTree: true);
             }
-            catch (IOException)
+            catch (InvalidOperationException)
             {
-                // The child ended before it read everything (its exit status says why).
+                // It exited just now.
             }
-        }
 
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill();
             process.WaitForExit();
-            return new TrialProcess(null, output.Result, error.Result);
         }
 
-        process.WaitForExit();
-        return new TrialProcess(process.ExitCode, output.Result, error.Result);
+        // After the exit the pipes end as soon as nothing holds them; one held from outside the group ends at the deadline,
+        // when the reads are cancelled. A write to a stdin held from outside and never read may not heed cancellation:
+        // it is left behind (disposing the process closes its end) after a second's grace.
+        Task.WhenAll(output.Completion, error.Completion, writing).Wait(Remaining(clock) + TimeSpan.FromSeconds(1));
+        return new TrialProcess(exited ? process.ExitCode : null, output.Text(), error.Text());
+    }
+
+    /// <summary>
+    /// Kills hcrtrial's process group (its pid: it calls setpgid(0, 0) first thing). After the child's exit the group
+    /// lives on only while something the modules started is in it, and while it lives its id cannot be handed out again;
+    /// ESRCH (nothing left) is the usual answer.
+    /// </summary>
+    private static void KillGroup(Process process) => _ = Native.Kill(-process.Id, Native.Sigkill);
+
+    private static TimeSpan Remaining(Stopwatch clock) => Timeout > clock.Elapsed ? Timeout - clock.Elapsed : TimeSpan.Zero;
+
+    private static bool Exited(Process process, CancellationToken deadline)
+    {
+        try
+        {
+            process.WaitForExitAsync(deadline).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WriteAsync(Stream input, byte[] bytes, CancellationToken stop)
+    {
+        try
+        {
+            await input.WriteAsync(bytes, stop).ConfigureAwait(false);
+            input.Close();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The child ended, or stopped reading, before it read everything (its exit status says why).
+        }
     }
 
     /// <summary>The child was ended by a signal (the exit status the shell reports for one: 128 + its number).</summary>

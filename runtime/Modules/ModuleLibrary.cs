@@ -20,6 +20,9 @@ internal sealed unsafe class ModuleLibrary
 
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private static int s_faultedImages;
+    private int _faulted;
+
     private nint _handle;
 
     private ModuleLibrary(string module, string originalPath, string copyPath, nint handle)
@@ -42,9 +45,18 @@ internal sealed unsafe class ModuleLibrary
     /// True once code of this library faulted under the fault guard: it is never unloaded (<see cref="Close"/> only
     /// deletes the copy), since its code stopped halfway and may have left pointers into the image behind.
     /// </summary>
-    public bool Faulted { get; private set; }
+    public bool Faulted => _faulted != 0;
 
-    public void MarkFaulted() => Faulted = true;
+    /// <summary>How many libraries in this process are <see cref="Faulted"/>: mapped for good, whatever runtime loaded them.</summary>
+    public static int FaultedImages => Volatile.Read(ref s_faultedImages);
+
+    public void MarkFaulted()
+    {
+        if (Interlocked.Exchange(ref _faulted, 1) == 0)
+        {
+            Interlocked.Increment(ref s_faultedImages);
+        }
+    }
 
     public delegate* unmanaged<nint, nint, void> HcrInit000 { get; private set; }
 
@@ -70,16 +82,28 @@ internal sealed unsafe class ModuleLibrary
     /// <param name="containFaults">Call the module's metadata functions under the fault guard.</param>
     /// <param name="trialLoad">Load the copy and run its destructors in a child process first (<see cref="TrialLoad"/>).</param>
     /// <param name="read">The file as a change check already read it, or null to read it now.</param>
+    /// <param name="maxFaulted">Load nothing while this many libraries of the process are <see cref="Faulted"/> (stage <see cref="ModuleLoadStage.Limit"/>).</param>
     /// <exception cref="ModuleLoadException">
     /// Any step failed; nothing stays loaded (except a library whose code faulted: it stays mapped) and the copy is gone.
     /// </exception>
-    public static ModuleLibrary Load(string module, string originalPath, string copyPath, bool containFaults, bool trialLoad = false, ModuleFile? read = null)
+    public static ModuleLibrary Load(string module, string originalPath, string copyPath, bool containFaults, bool trialLoad = false, ModuleFile? read = null, int maxFaulted = int.MaxValue)
     {
+        // Faulted libraries are never unloaded (their code stopped halfway): each pins its mappings for the process's life.
+        if (FaultedImages >= maxFaulted)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Limit,
+                $"{FaultedImages} libraries whose code faulted stay mapped in this process (HcrRuntimeOptions.MaxFaultedImages); restart the process to load more");
+        }
+
         // Read once: the bytes checked, hashed and written to the copy are the same, whatever happens to the file meanwhile.
         ModuleFile? file = read;
         try
         {
             file ??= ModuleFile.Read(originalPath);
+        }
+        catch (ModuleFileRefusedException e)
+        {
+            throw new ModuleLoadException(module, originalPath, ModuleLoadStage.Format, e.Message, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

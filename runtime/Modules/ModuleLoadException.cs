@@ -6,7 +6,7 @@ public enum ModuleLoadStage
     /// <summary>The library file could not be found or copied.</summary>
     Copy,
 
-    /// <summary>The file is not an x86-64 ELF shared library whose segments lie inside it (empty, truncated, not ELF, ...); checked before the loader sees it.</summary>
+    /// <summary>The file is not an x86-64 ELF shared library whose segments lie inside it (empty, truncated, not ELF, ...), or not a regular file, or larger than 1 GiB; checked before the loader sees it (the last two before it is opened).</summary>
     Format,
 
     /// <summary>The dynamic loader refused the copy (not an ELF file, wrong architecture, unresolved symbol, ...).</summary>
@@ -30,6 +30,12 @@ public enum ModuleLoadStage
     /// init code ran in the host.
     /// </summary>
     Trial,
+
+    /// <summary>
+    /// Nothing was loaded: the process already holds <see cref="HcrRuntimeOptions.MaxFaultedImages"/> libraries whose
+    /// code faulted, which stay mapped for good.
+    /// </summary>
+    Limit,
 }
 
 /// <summary>
@@ -69,6 +75,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
         ModuleLoadStage.Init => "initialisation failed",
         ModuleLoadStage.Handler => "a before-reload handler failed",
         ModuleLoadStage.Trial => "refused before it ran here",
+        ModuleLoadStage.Limit => "too many faulted libraries stay mapped",
         _ => stage.ToString(),
     };
 }

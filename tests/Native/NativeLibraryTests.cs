@@ -138,6 +138,45 @@ public sealed class NativeLibraryTests
     }
 
     [Test]
+    public void ANimStringThatRunsOffItsMemoryIsRefusedAndTheHostLivesOn()
+    {
+        // Two pages, the second made inaccessible. A descriptor at the end of the first whose len (100) runs its bytes into
+        // the second; a descriptor that is itself in the second. Read as they are, either faults in the host (the host's
+        // own call: no fault guard); read through the kernel, each is refused with one line and false.
+        string work = FreshDirectory("nim-string");
+        File.WriteAllText(Path.Combine(work, "host.c"), """
+            #include <stdbool.h>
+            #include <stdint.h>
+            #include <stdio.h>
+            #include <string.h>
+            #include <sys/mman.h>
+            bool hcrHasModuleChanged(const void* moduleHash);
+            int main(void) {
+                char* pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (pages == MAP_FAILED || mprotect(pages + 4096, 4096, PROT_NONE) != 0) return 2;
+                int64_t* runs_off = (int64_t*)(pages + 4096 - 16);
+                runs_off[0] = 100;   /* len: the bytes would start at pages + 4096 */
+                runs_off[1] = 100;   /* reserved (capacity) */
+                printf("host: runs off its memory: changed %d\n", hcrHasModuleChanged(runs_off));
+                printf("host: in unmapped memory: changed %d\n", hcrHasModuleChanged(pages + 4096));
+                return 0;
+            }
+            """);
+        var build = NativeToolchain.Run("gcc", ["-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o", "host", "host.c", $"-L{NativeToolchain.LibraryDirectory}", "-lhcrlab"], work, ProgramTimeout);
+        Assert.That(build.ExitCode, Is.Zero, build.Error);
+
+        var result = NativeToolchain.Run(Path.Combine(work, "host"), [], work, ProgramTimeout,
+            new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = NativeToolchain.LibraryDirectory });
+
+        Assert.That((result.ExitCode, NativeToolchain.Lines(result.Output)), Is.EqualTo((0, new[]
+        {
+            "host: runs off its memory: changed 0", "host: in unmapped memory: changed 0",
+        })), result.Error);
+        const string Refused = "hcr: hcrHasModuleChanged: the argument is not a Nim 1.6 string (its length is impossible, or it runs off readable memory)";
+        Assert.That(NativeToolchain.Lines(result.Error), Is.EqualTo(new[] { Refused, Refused }));
+    }
+
+    [Test]
     public void TheNimUnitProgramPrintsTheSameOnNimsRuntimeAndOnHcrLabs()
     {
         NativeToolchain.RequireNim();

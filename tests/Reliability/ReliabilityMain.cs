@@ -18,6 +18,7 @@ namespace HcrLab.Tests.Reliability;
 /// crash-outside-guard                               starts module "a", then calls a proc of it that writes through NULL
 /// misaligned-call                                   starts module "a", whose init calls the C ABI with a misaligned stack
 /// load-each FILE...                                 starts each FILE as module "m" of a fresh runtime: one line each
+/// die-holding-copies                                creates a runtime, prints its copy folder, and kills itself (SIGKILL)
 /// fuzz ... --trial, load-each --trial ...           the same with HcrRuntimeOptions.Trial = Load (a child process loads
 ///                                                   each copy first)
 /// fuzz ... --trial-start, load-each --trial-start ... the same with Trial = Start (and a child process runs the whole
@@ -41,6 +42,7 @@ internal static class ReliabilityMain
             Scenario("crash-outside-guard", "Start module \"a\", then call a proc of it that writes through NULL.", ChildScenarios.CrashOutsideGuard),
             Scenario("misaligned-call", "Start module \"a\", whose init calls the C ABI with a misaligned stack.", ChildScenarios.MisalignedCall),
             LoadEach(),
+            Scenario("die-holding-copies", "Create a runtime, print its copy folder, and kill this process with SIGKILL (a host that dies holding copies).", DieHoldingCopies),
         };
         return CommandLineUsage.Invoke(root, Program, args, output, error);
     }
@@ -133,6 +135,16 @@ internal static class ReliabilityMain
         var command = new Command("crash-at-init", "Run module \"a\", then reload it into a v2 that faults in Init000.") { noGuard };
         command.SetAction(parsed => ChildScenarios.CrashAtInit(containFaults: !parsed.GetValue(noGuard)));
         return command;
+    }
+
+    /// <summary>A host that dies holding its copies: the next start must remove its copy folder.</summary>
+    private static int DieHoldingCopies()
+    {
+        var runtime = HcrRuntime.Create(new HcrRuntimeOptions());
+        Console.WriteLine(runtime.CopyDirectory);
+        Console.Out.Flush();
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
+        return 1;
     }
 
     private static Command Scenario(string name, string description, Func<int> run)

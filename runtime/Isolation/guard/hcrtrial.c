@@ -713,6 +713,9 @@ static int run_load(const char* library)
 
 int main(int argc, char** argv)
 {
+    /* A process group of its own, which the host kills at the trial's end or deadline (TrialProcess.cs): processes the
+     * modules' code starts here go with it instead of holding the host's pipes. */
+    setpgid(0, 0);
     if (argc == 2 && strcmp(argv[1], "--start") == 0) return run_start();
     if (argc == 2 && argv[1][0] != '-') return run_load(argv[1]);
     fputs("usage: hcrtrial LIBRARY | hcrtrial --start < PLAN\n", stderr);
