@@ -78,6 +78,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
         Retention = new ImageRetention(options.MaxRetainedGenerations, options.QuiescenceTimeout, message => Report(message, failsLoad: false));
+        Table.Quiescence = Retention;
+        Table.SlotReused += (_, e) => Report(e.ToString(), failsLoad: false);
         _modulesByName = _modules.GetAlternateLookup<ReadOnlySpan<char>>();
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
@@ -321,7 +323,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private nint AddProc(ModuleDescriptor descriptor, scoped in SymbolKey name, nint target)
     {
         using var write = BeginWrite(modules: false);
-        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, Table.Allocate(target), target, _generation);
+        string text = name.ToString();
+        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, text, Table.Allocate(target, descriptor.Name, text), target, _generation);
         descriptor.ProcTable.Add(proc, proc.Address);
         _transaction?.OnUndo(UndoAddProc(descriptor, proc));
         return proc.Address;

@@ -101,6 +101,11 @@ static void hcr_store_pointer(const struct hcr_entry* entry, void* value)
  * HCR_PROC(type, name, (params)) { body }
  * A reloadable proc. Inside the module, name(...) is a direct call; other modules call it through its slot
  * (HCR_IMPORT_PROC), which every reload re-points to the newest body. HCR_SLOT(name) is the slot's address.
+ * A slot's address may be stored anywhere (a callback in a global): when a reload removes the proc, the slot reports a
+ * bad call and returns 0, and never runs another proc's code. A new proc takes a never-used slot; the proc coming back
+ * under the same module and name gets its old slot (stored addresses work again); a removed proc's slot is given to
+ * another proc only when no never-used slot is left and every registered host thread has reported a quiescent state
+ * since the removal, and the host is told (runtime/README.md).
  */
 #define HCR_PROC(type, name, params) HCR_PROC_(__COUNTER__, type, name, params)
 #define HCR_PROC_(n, type, name, params)                                                                               \
