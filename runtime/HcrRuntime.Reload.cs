@@ -440,6 +440,20 @@ public sealed unsafe partial class HcrRuntime
     /// </summary>
     private void RunModuleCode(ModuleDescriptor module, string function, nint fn, nint a0 = 0, nint a1 = 0)
     {
+        var outer = _initModule;
+        _initModule = module;
+        try
+        {
+            RunModuleCodeAs(module, function, fn, a0, a1);
+        }
+        finally
+        {
+            _initModule = outer;
+        }
+    }
+
+    private void RunModuleCodeAs(ModuleDescriptor module, string function, nint fn, nint a0, nint a1)
+    {
         if (!Options.ContainFaults)
         {
             RunInit(module, function, () => ((delegate* unmanaged<nint, nint, void>)fn)(a0, a1));
@@ -500,7 +514,18 @@ public sealed unsafe partial class HcrRuntime
             foreach (var global in module.GlobalTable.Values.Where(g => g.Generation < _generation).ToList())
             {
                 module.GlobalTable.Remove(global.Name);
-                transaction.RetiredBlocks.Add(global.Address);
+                if (global.Holders?.Where(IsLoadedLibrary).ToList() is { Count: > 0 } holders)
+                {
+                    // An unchanged importer looked it up (this reload's DatInit000, or before) and keeps the address.
+                    _droppedGlobals.Keep(global, holders);
+                    string names = string.Join(", ", holders.Select(h => $"'{h.Module}'"));
+                    Report($"global '{global.Name}' of module '{global.Module}' was dropped by this reload, but module(s) {names} looked it up and still hold its address; " +
+                        "its memory stays allocated (no longer registered) until they are reloaded or unloaded, or look it up again", failsLoad: false);
+                }
+                else
+                {
+                    transaction.RetiredBlocks.Add(global.Address);
+                }
             }
         }
 
@@ -530,11 +555,16 @@ public sealed unsafe partial class HcrRuntime
             _modules.Remove(module.Name);
         }
 
+        // Dropped globals whose last holder was reloaded or unloaded by now, or looked them up again.
+        retired.Blocks.AddRange(_droppedGlobals.TakeUnheld(IsLoadedLibrary));
         Retention.Retire(retired.Libraries, retired.Blocks);
 
         RebuildHashIndex();
         return [.. unreachable.Select(m => m.Name)];
     }
+
+    /// <summary>True when <paramref name="library"/> is the library its module has loaded now (not replaced, not unloaded).</summary>
+    private bool IsLoadedLibrary(ModuleLibrary library) => _modules.TryGetValue(library.Module, out var module) && module.Library == library;
 
     /// <summary>
     /// Each module's handlers once, in depth-first post-order from the root: leaves first, the root last. A native

@@ -48,6 +48,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private bool _reloading;
     private bool _disposed;
     private HashSet<string>? _reloadedNow;
+
+    // The module whose init code (or native handler) runs now, on the thread holding the lock: its lookups are recorded.
+    private ModuleDescriptor? _initModule;
+    private readonly DroppedGlobals _droppedGlobals = new();
     private Transaction? _transaction;
     private HcrStartOptions _start = new();
 
@@ -592,8 +596,19 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     {
         lock (_lock)
         {
-            return ModuleOrThrow(module).GlobalTable.Find(name)
-                ?? throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
+            var descriptor = ModuleOrThrow(module);
+            var global = descriptor.GlobalTable.Find(name);
+            if (_initModule?.Library is { } holder && holder.Module != descriptor.Name)
+            {
+                // Init code stores what it looks up: the library holds this address until it is replaced or looks again.
+                _droppedGlobals.LookedUpAgain(holder, descriptor.Name, global?.Name ?? name.ToString());
+                if (global is not null)
+                {
+                    (global.Holders ??= []).Add(holder);
+                }
+            }
+
+            return global ?? throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
         }
     }
 
@@ -683,6 +698,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 FreeModule(module, releaseSlots: false, retired: null);
             }
 
+            Retention.Retire([], _droppedGlobals.TakeAll());
             Retention.ReleaseAll();
 
             _modules.Clear();

@@ -128,6 +128,9 @@ static void hcr_store_pointer(const struct hcr_entry* entry, void* value)
  * HCR_GLOBAL(type, name, initializer)
  * A global the runtime owns: `name` is a `type*` to it. The initializer runs once, when the global is new; a reload
  * keeps the value whatever the initializer now says. Any initializer that `type x = ...;` accepts works.
+ * When a reload drops the global, a module that imported it (HCR_IMPORT_GLOBAL) and is not reloaded keeps a valid
+ * block: the runtime frees it only after every such module has re-resolved it (to NULL, at its next DatInit000) or
+ * has been reloaded or unloaded.
  */
 #define HCR_GLOBAL(type, name, ...) HCR_GLOBAL_(__COUNTER__, type, name, __VA_ARGS__)
 #define HCR_GLOBAL_(n, type, name, ...)                                                                                \
