@@ -135,3 +135,15 @@ public sealed class ModuleFaultException(ModuleFault fault, string? module)
     /// </summary>
     public string? Module { get; } = module;
 }
+
+/// <summary>
+/// An <see cref="HcrThread"/> was asked to report for a thread other than the one that registered it: a report says "this
+/// thread is outside module code now", which only that thread can know, and a report made for it by another would let a
+/// reload unload code it may still be running.
+/// </summary>
+public sealed class WrongThreadException(string method, HcrThread thread, int callingThreadId)
+    : HcrException($"{method} was called on managed thread {callingThreadId} for {thread}, which only that thread may call: " +
+        "each thread registers itself (HcrRuntime.RegisterThread) and reports its own quiescent states")
+{
+    public int CallingThreadId { get; } = callingThreadId;
+}
