@@ -240,7 +240,15 @@ public sealed unsafe partial class HcrRuntime
 
         _fileExaminations++;
         // A reported file is hashed: a write within the kernel's clock tick of the previous one leaves the same stamp.
+        bool wasMissing = library.Fingerprint.FileMissing;
         bool differs = library.Fingerprint.DiffersFrom(library.OriginalPath, trustStat: _changes is null, out file);
+        if (library.Fingerprint.FileMissing && !wasMissing)
+        {
+            // Once per disappearance: a check that found the change, then a reload that found nothing, must not be silent.
+            Report($"module '{module.Name}': its file {library.OriginalPath} is gone (deleted, or being rebuilt); the loaded version keeps running, " +
+                "and a file put there later is loaded by the next reload", failsLoad: false);
+        }
+
         _changes?.Examined(module.Name, differs);
         return differs;
     }
