@@ -698,7 +698,12 @@ public sealed unsafe partial class HcrRuntime : IDisposable
                 FreeModule(module, releaseSlots: false, retired: null);
             }
 
-            Retention.Retire([], _droppedGlobals.TakeAll());
+            // No module code runs any more: dropped globals kept for their holders go now, without waiting for threads.
+            foreach (nint block in _droppedGlobals.TakeAll())
+            {
+                NativeMemory.AlignedFree((void*)block);
+            }
+
             Retention.ReleaseAll();
 
             _modules.Clear();
