@@ -135,15 +135,30 @@ public sealed unsafe partial class ScenarioHost : IDisposable
         long value;
         try
         {
-            value = *(long*)_runtime.GetGlobal(step.Module, step.Name);
+            value = ReadInteger(_runtime.GetGlobalSymbol(step.Module, step.Name));
         }
-        catch (HcrException e)
+        catch (Exception e) when (e is HcrException or NotSupportedException)
         {
             return step.Error?.Matches(null, e.Message) == true ? step.Text : $"{Left(step)} -> error: {OneLine(e.Message)}";
         }
 
         return step.Value == value ? step.Text : $"{Left(step)} -> {value}";
     }
+
+    /// <summary>
+    /// A global of 1, 2, 4 or 8 bytes as a signed integer of its registered size (a <c>char</c> global is one byte: reading
+    /// 8 would take in its neighbours' memory).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Any other size.</exception>
+    private static long ReadInteger(GlobalSymbol global) => global.Size switch
+    {
+        1 => *(sbyte*)global.Address,
+        2 => *(short*)global.Address,
+        4 => *(int*)global.Address,
+        8 => *(long*)global.Address,
+        _ => throw new NotSupportedException(
+            $"global '{global.Name}' of module '{global.Module}' is {global.Size} bytes; a global step reads integers of 1, 2, 4 or 8 bytes"),
+    };
 
     private string Reload(ReloadStep step)
     {

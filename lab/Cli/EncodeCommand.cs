@@ -229,7 +229,7 @@ public static class EncodeCommand
             ? "literal: none"
             : $"literal: {plan.Form.LiteralBytes} bytes at +{plan.LiteralOffset} (0x{plan.LiteralAddress:x})");
         output.WriteLine(plan.NeedsCacheMaintenance
-            ? $"cache:   clean and invalidate the instruction cache over [0x{plan.Slot:x}, 0x{plan.Slot + (ulong)plan.Size:x}) after writing"
+            ? $"cache:   clean and invalidate the instruction cache over {plan.ChangedAddresses} (inclusive) after writing"
             : "cache:   no instruction-cache maintenance needed");
         output.WriteLine("disassembly:");
         foreach (var instruction in report.Instructions)
