@@ -35,8 +35,12 @@ public sealed class ScenarioRunner
     /// <summary>How long one scenario's child may run.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Where built libraries are kept, keyed by a hash of source, header and flags, so a rerun builds nothing new.</summary>
-    public string BuildCache { get; init; } = Path.Combine(Path.GetTempPath(), "hcrlab-scenario-builds");
+    /// <summary>
+    /// Where built libraries are kept, keyed by a hash of source, header and flags, so a rerun builds nothing new; null
+    /// (the default) for <c>scenario-builds</c> in the user's cache (<see cref="PrivateFolder.UserCache"/>). The folder
+    /// must be private to this user (checked before every use): a library found there is loaded without a rebuild.
+    /// </summary>
+    public string? BuildCache { get; init; }
 
     public ScenarioResult Run(string scenarioDirectory)
     {
@@ -52,14 +56,15 @@ public sealed class ScenarioRunner
             return ScenarioResult.Failed(name, clock.Elapsed, $"steps file: {e.Message}");
         }
 
-        string work = Path.Combine(Path.GetTempPath(), $"hcrlab-scenario-{name}-{Guid.NewGuid():N}");
+        // A fresh folder with a random name, created 0700: nobody else can put a library where the host loads from.
+        string work = Directory.CreateTempSubdirectory($"hcrlab-scenario-{name}-").FullName;
         try
         {
             try
             {
                 PrepareVersions(scenario, Path.Combine(work, VersionsFolder));
             }
-            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException)
+            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException or PrivateFolderException)
             {
                 return ScenarioResult.Failed(name, clock.Elapsed, $"build: {e.Message}");
             }
@@ -110,10 +115,10 @@ public sealed class ScenarioRunner
         string header = Path.Combine(_include, "hcr.h");
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, File.ReadAllText(header), File.ReadAllText(source)]))))[..24];
-        string output = Path.Combine(BuildCache, $"{module}.v{version}.{key}.so");
+        string cache = BuildCache is null ? PrivateFolder.UserCache("scenario-builds") : PrivateFolder.Ensure(BuildCache);
+        string output = Path.Combine(cache, $"{module}.v{version}.{key}.so");
         if (!File.Exists(output))
         {
-            Directory.CreateDirectory(BuildCache);
             _builder ??= new ModuleBuilder();
             _builder.Build(source, output, flags);
         }
