@@ -128,38 +128,19 @@ public sealed class ScenarioRunner
 
     private ScenarioResult RunHost(Scenario scenario, string work, Stopwatch clock)
     {
-        var start = new ProcessStartInfo(_host.FileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (string argument in (IEnumerable<string>)[.. _host.Arguments, scenario.Directory, work])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {_host.FileName}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        bool exited = process.WaitForExit(Timeout);
-        if (!exited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-
-        string standardError = error.Result;
-        var run = HostRun.Read(output.Result.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario);
+        var child = ChildProcess.Run(_host.FileName, [.. _host.Arguments, scenario.Directory, work], Timeout,
+            environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
+        bool exited = !child.TimedOut;
+        string standardError = child.StandardError;
+        var run = HostRun.Read(child.StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario);
         var expected = scenario.ExpectedTranscript;
         var actual = run.Transcript;
         string? ending = !exited
             ? $"the host did not finish within {Timeout.TotalSeconds:0} s{run.DuringStep(scenario)}; it was killed"
             : run.Fault is { } fault
                 ? $"the host failed: {fault}"
-                : !run.Ended || process.ExitCode != 0
-                    ? $"the host died ({DescribeExit(process.ExitCode)}){run.DuringStep(scenario)}"
+                : !run.Ended || child.ExitCode != 0
+                    ? $"the host died ({DescribeExit(child.ExitCode ?? 0)}){run.DuringStep(scenario)}"
                     : null;
         if (ending is not null)
         {
