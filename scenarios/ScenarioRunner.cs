@@ -14,6 +14,12 @@ public sealed class ScenarioRunner
     /// <summary>The work folder's subfolder holding each version's library as <c>a.v2.so</c>.</summary>
     public const string VersionsFolder = "versions";
 
+    /// <summary>The largest module source (or hcr.h) read to compute a build's key.</summary>
+    public const long MaxSourceBytes = 4 << 20;
+
+    /// <summary>The largest prebuilt library taken from a scenario folder.</summary>
+    public const long MaxLibraryBytes = 256 << 20;
+
     private readonly HostCommand _host;
     private readonly string _include;
     private ModuleBuilder? _builder;
@@ -51,7 +57,7 @@ public sealed class ScenarioRunner
         {
             scenario = Scenario.Load(scenarioDirectory);
         }
-        catch (Exception e) when (e is StepsFileException or FileNotFoundException)
+        catch (Exception e) when (e is StepsFileException or FileNotFoundException or UnreadableFileException)
         {
             return ScenarioResult.Failed(name, clock.Elapsed, $"steps file: {e.Message}");
         }
@@ -64,7 +70,7 @@ public sealed class ScenarioRunner
             {
                 PrepareVersions(scenario, Path.Combine(work, VersionsFolder));
             }
-            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException or PrivateFolderException)
+            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException or PrivateFolderException or UnreadableFileException)
             {
                 return ScenarioResult.Failed(name, clock.Elapsed, $"build: {e.Message}");
             }
@@ -100,7 +106,7 @@ public sealed class ScenarioRunner
             }
             else if (File.Exists(prebuilt))
             {
-                File.Copy(prebuilt, target);
+                BoundedFile.Copy(prebuilt, target, MaxLibraryBytes);
             }
             else
             {
@@ -114,7 +120,7 @@ public sealed class ScenarioRunner
         string[] flags = ["-I", _include, $"-DHCR_MODULE=\"{module}\"", $"-DHCR_VERSION={version}"];
         string header = Path.Combine(_include, "hcr.h");
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, File.ReadAllText(header), File.ReadAllText(source)]))))[..24];
+            string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, BoundedFile.ReadAllText(header, MaxSourceBytes), BoundedFile.ReadAllText(source, MaxSourceBytes)]))))[..24];
         string cache = BuildCache is null ? PrivateFolder.UserCache("scenario-builds") : PrivateFolder.Ensure(BuildCache);
         string output = Path.Combine(cache, $"{module}.v{version}.{key}.so");
         if (!File.Exists(output))

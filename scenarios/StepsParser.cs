@@ -18,7 +18,7 @@ public static class StepsParser
     public static IReadOnlyList<string> Keywords { get; } =
         ["use", "start", "call", "global", "reload-needed", "reload", "bad-call", "generation", "modules", "main-handlers"];
 
-    public static IReadOnlyList<ScenarioStep> ParseFile(string path) => Parse(File.ReadAllText(path), path);
+    public static IReadOnlyList<ScenarioStep> ParseFile(string path) => Parse(BoundedFile.ReadAllText(path, Scenario.MaxStepsFileBytes), path);
 
     /// <param name="text">The steps file's contents.</param>
     /// <param name="file">The name errors give for the file.</param>
