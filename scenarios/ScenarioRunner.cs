@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -134,11 +135,13 @@ public sealed class ScenarioRunner
 
     private ScenarioResult RunHost(Scenario scenario, string work, Stopwatch clock)
     {
-        var child = ChildProcess.Run(_host.FileName, [.. _host.Arguments, scenario.Directory, work], Timeout,
+        // The key goes on standard input, which the host reads before it loads any module (see Transcript).
+        string key = Transcript.NewKey();
+        var child = ChildProcess.Run(_host.FileName, [.. _host.Arguments, scenario.Directory, work], Timeout, input: key + "\n",
             environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
         bool exited = !child.TimedOut;
         string standardError = child.StandardError;
-        var run = HostRun.Read(child.StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario);
+        var run = HostRun.Read(child.StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario, new Transcript(key));
         var expected = scenario.ExpectedTranscript;
         var actual = run.Transcript;
         string? ending = !exited
@@ -147,7 +150,9 @@ public sealed class ScenarioRunner
                 ? $"the host failed: {fault}"
                 : !run.Ended || child.ExitCode != 0
                     ? $"the host died ({DescribeExit(child.ExitCode ?? 0)}){run.DuringStep(scenario)}"
-                    : null;
+                    : run.Completed != scenario.Steps.Count
+                        ? $"the host ended after {run.Completed} of {scenario.Steps.Count} steps"
+                        : null;
         if (ending is not null)
         {
             actual = [.. actual, $"!! {ending}"];
@@ -181,17 +186,22 @@ public sealed class ScenarioRunner
     }
 
     /// <summary>The child's standard output, read back: the actual transcript, how far it got and how it ended.</summary>
-    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, bool Ended, string? Fault)
+    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, int Completed, bool Ended, string? Fault)
     {
-        public static HostRun Read(IReadOnlyList<string> lines, Scenario scenario)
+        /// <summary>
+        /// Lines that start with this run's marker are the host's; the rest are the modules' output. The host's lines
+        /// must come in order (step 0 started, done, step 1 started, ...): anything else ends the reading with a fault,
+        /// never an index out of range.
+        /// </summary>
+        public static HostRun Read(IReadOnlyList<string> lines, Scenario scenario, Transcript protocol)
         {
             var transcript = new List<string>();
-            int started = -1, stepAt = -1;
+            int started = -1, stepAt = -1, completed = 0;
             bool done = true, ended = false;
             string? fault = null;
             foreach (string line in lines)
             {
-                if (!line.StartsWith(Scenarios.Transcript.Marker, StringComparison.Ordinal))
+                if (!line.StartsWith(protocol.Marker, StringComparison.Ordinal))
                 {
                     if (line.Length > 0 || transcript.Count > 0 || started >= 0)
                     {
@@ -201,30 +211,35 @@ public sealed class ScenarioRunner
                     continue;
                 }
 
-                string[] parts = line[Scenarios.Transcript.Marker.Length..].Split(' ', 3);
+                string[] parts = line[protocol.Marker.Length..].Split(' ', 3);
+                int index = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed : -1;
                 switch (parts[0])
                 {
-                    case "step" when int.TryParse(parts[1], out int index):
+                    case "step" when parts.Length == 2 && done && !ended && index == started + 1 && index < scenario.Steps.Count:
                         // The step's line goes before the output it prints; it is replaced by what the step gave when it is done.
                         started = index;
                         stepAt = transcript.Count;
                         done = false;
                         transcript.Add(scenario.Steps[index].Text);
                         break;
-                    case "done" when parts.Length == 3:
+                    case "done" when parts.Length == 3 && !done && index == started:
                         transcript[stepAt] = parts[2];
                         done = true;
+                        completed++;
                         break;
-                    case "end":
+                    case "end" when parts.Length == 1 && done:
                         ended = true;
                         break;
                     case "fault":
-                        fault = line[(Scenarios.Transcript.Marker.Length + "fault ".Length)..];
+                        fault = line[(protocol.Marker.Length + "fault".Length)..].Trim();
                         break;
+                    default:
+                        string shown = line.Length <= 200 ? line : line[..200] + "...";
+                        return new HostRun(transcript, started, done, completed, false, $"a protocol line out of order or malformed: '{shown}' (after step {started + 1} of {scenario.Steps.Count})");
                 }
             }
 
-            return new HostRun(transcript, started, done, ended, fault);
+            return new HostRun(transcript, started, done, completed, ended, fault);
         }
 
         public string DuringStep(Scenario scenario) =>

@@ -18,7 +18,7 @@ public static class HcrLabCli
         {
             VerifyCommand.Create(),
             EncodeCommand.Create(input),
-            ScenarioCommand.Create(),
+            ScenarioCommand.Create(input),
             ReportCommand.Create(),
         };
 
