@@ -18,6 +18,15 @@ public sealed class ScenarioRunner
     /// <summary>The largest module source (or hcr.h) read to compute a build's key.</summary>
     public const long MaxSourceBytes = 4 << 20;
 
+    /// <summary>
+    /// Lines a step may print beyond those it expects; past them the rest is dropped and the scenario fails with
+    /// "output truncated" (a module printing without end would otherwise cost memory and a slow diff).
+    /// </summary>
+    public const int MaxExtraOutputLinesPerStep = 1000;
+
+    /// <summary>Characters of the host's standard output (and, separately, standard error) read at most.</summary>
+    public const int MaxHostOutputChars = 16 << 20;
+
     /// <summary>The largest prebuilt library taken from a scenario folder.</summary>
     public const long MaxLibraryBytes = 256 << 20;
 
@@ -138,7 +147,7 @@ public sealed class ScenarioRunner
         // The key goes on standard input, which the host reads before it loads any module (see Transcript).
         string key = Transcript.NewKey();
         var child = ChildProcess.Run(_host.FileName, [.. _host.Arguments, scenario.Directory, work], Timeout, input: key + "\n",
-            environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
+            maxOutputChars: MaxHostOutputChars, environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
         bool exited = !child.TimedOut;
         string standardError = child.StandardError;
         var run = HostRun.Read(child.StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario, new Transcript(key));
@@ -150,7 +159,11 @@ public sealed class ScenarioRunner
                 ? $"the host failed: {fault}"
                 : !run.Ended || child.ExitCode != 0
                     ? $"the host died ({DescribeExit(child.ExitCode ?? 0)}){run.DuringStep(scenario)}"
-                    : run.Completed != scenario.Steps.Count
+                    : run.Truncated is { } step
+                        ? $"output truncated: {Describe(scenario, step)} printed more than {AllowedOutputLines(scenario, step)} lines"
+                        : child.Truncated
+                            ? string.Create(CultureInfo.InvariantCulture, $"output truncated: the host wrote more than {MaxHostOutputChars:N0} characters")
+                            : run.Completed != scenario.Steps.Count
                         ? $"the host ended after {run.Completed} of {scenario.Steps.Count} steps"
                         : null;
         if (ending is not null)
@@ -186,7 +199,13 @@ public sealed class ScenarioRunner
     }
 
     /// <summary>The child's standard output, read back: the actual transcript, how far it got and how it ended.</summary>
-    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, int Completed, bool Ended, string? Fault)
+    private static int AllowedOutputLines(Scenario scenario, int step) =>
+        (step < scenario.Steps.Count ? scenario.Steps[step].ExpectedOutput.Count : 0) + MaxExtraOutputLinesPerStep;
+
+    private static string Describe(Scenario scenario, int step) =>
+        $"step {step + 1}, {scenario.Name}/{Scenario.StepsFileName}:{scenario.Steps[step].Line}: {scenario.Steps[step].Text}";
+
+    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, int Completed, bool Ended, string? Fault, int? Truncated)
     {
         /// <summary>
         /// Lines that start with this run's marker are the host's; the rest are the modules' output. The host's lines
@@ -196,16 +215,24 @@ public sealed class ScenarioRunner
         public static HostRun Read(IReadOnlyList<string> lines, Scenario scenario, Transcript protocol)
         {
             var transcript = new List<string>();
-            int started = -1, stepAt = -1, completed = 0;
+            int started = -1, stepAt = -1, completed = 0, printed = 0;
+            int? truncated = null;
             bool done = true, ended = false;
             string? fault = null;
             foreach (string line in lines)
             {
                 if (!line.StartsWith(protocol.Marker, StringComparison.Ordinal))
                 {
-                    if (line.Length > 0 || transcript.Count > 0 || started >= 0)
+                    // Output before the first step counts against the first step.
+                    int step = Math.Max(started, 0);
+                    if (printed >= AllowedOutputLines(scenario, step))
+                    {
+                        truncated ??= step;
+                    }
+                    else if (line.Length > 0 || transcript.Count > 0 || started >= 0)
                     {
                         transcript.Add(Scenarios.Transcript.OutputLine(line));
+                        printed++;
                     }
 
                     continue;
@@ -218,6 +245,7 @@ public sealed class ScenarioRunner
                     case "step" when parts.Length == 2 && done && !ended && index == started + 1 && index < scenario.Steps.Count:
                         // The step's line goes before the output it prints; it is replaced by what the step gave when it is done.
                         started = index;
+                        printed = index == 0 ? printed : 0;
                         stepAt = transcript.Count;
                         done = false;
                         transcript.Add(scenario.Steps[index].Text);
@@ -235,16 +263,13 @@ public sealed class ScenarioRunner
                         break;
                     default:
                         string shown = line.Length <= 200 ? line : line[..200] + "...";
-                        return new HostRun(transcript, started, done, completed, false, $"a protocol line out of order or malformed: '{shown}' (after step {started + 1} of {scenario.Steps.Count})");
+                        return new HostRun(transcript, started, done, completed, false, $"a protocol line out of order or malformed: '{shown}' (after step {started + 1} of {scenario.Steps.Count})", truncated);
                 }
             }
 
-            return new HostRun(transcript, started, done, completed, ended, fault);
+            return new HostRun(transcript, started, done, completed, ended, fault, truncated);
         }
 
-        public string DuringStep(Scenario scenario) =>
-            LastStarted < 0 || LastDone
-                ? ""
-                : $" during step {LastStarted + 1}, {scenario.Name}/{Scenario.StepsFileName}:{scenario.Steps[LastStarted].Line}: {scenario.Steps[LastStarted].Text}";
+        public string DuringStep(Scenario scenario) => LastStarted < 0 || LastDone ? "" : $" during {Describe(scenario, LastStarted)}";
     }
 }
