@@ -145,9 +145,16 @@ public static class StepsParser
             }
         }
 
+        // Module names become file names (a.v1.so, the runtime's copies) and names of procs and globals are C's:
+        // identifiers only, so that no name can reach outside the work folder ('/abs/path', '..').
         string Name(string word)
         {
-            Require(word != Arrow && !word.Contains(':', StringComparison.Ordinal), "a name without ':'");
+            Require(word != Arrow, "a name before '->'");
+            if (!IsIdentifier(word))
+            {
+                throw new StepsFileException(file, number, $"'{word}' is not a name: module, proc and global names are identifiers (ASCII letters, digits and '_', not starting with a digit)");
+            }
+
             return word;
         }
 
@@ -179,6 +186,9 @@ public static class StepsParser
             Require(words.Length == 1, $"{keyword} ... -> INTEGER");
             return Integer(words[0]);
         }
+
+        static bool IsIdentifier(string word) =>
+            word.Length > 0 && !char.IsAsciiDigit(word[0]) && word.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
         static bool IsError(string[] words) => words.Length > 0 && (words[0] == "error" || words[0].StartsWith("error:", StringComparison.Ordinal));
 
