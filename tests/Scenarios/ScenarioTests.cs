@@ -135,6 +135,21 @@ public sealed class ScenarioTests
             """.ReplaceLineEndings("\n")));
     }
 
+    [TestCase("")]
+    [TestCase("# only a comment\n\n")]
+    public void AStepsFileWithoutStepsFailsTheScenario(string text)
+    {
+        // Issue 12: an empty steps.hcr passed, having checked nothing. The error names the file's last line (the empty
+        // file has one, empty, line; the comment file three: the comment, an empty line, and the one after the last '\n').
+        string root = Scratch(("empty", "a.v1.c", "int unused;"));
+        File.WriteAllText(Path.Combine(root, "empty", "steps.hcr"), text);
+
+        var result = new ScenarioRunner(root).Run(Path.Combine(root, "empty"));
+
+        int lastLine = text.Split('\n').Length;
+        Assert.That(result.Failure, Is.EqualTo($"steps file: empty/steps.hcr:{lastLine}: no steps: a scenario needs at least one step"));
+    }
+
     [Test]
     public void AMismatchShowsWhatEachStepGave()
     {
