@@ -71,6 +71,12 @@ public static class ScenarioCommand
                 return HcrLabCli.UsageError;
             }
 
+            if (parsed.GetValue(json) is { } jsonFile && !OutputFile.CanWrite(jsonFile.FullName, out string why))
+            {
+                error.WriteLine($"hcrlab scenario run: cannot write --json {jsonFile.FullName}: {why}");
+                return HcrLabCli.UsageError;
+            }
+
             var available = ScenarioCatalog.List(root);
             var unknown = requested.Where(n => !available.Any(a => Path.GetFileName(a) == n)).ToList();
             if (unknown.Count > 0)
