@@ -138,29 +138,11 @@ public sealed class LineProcess : IDisposable
 
     private static void ReadLines(StreamReader reader, Action<string?> line, Action atEnd)
     {
-        var current = new StringBuilder();
-        bool overlong = false;
-        var buffer = new char[1024];
         try
         {
-            int read;
-            while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+            foreach (var read in BoundedLines.Read(reader, MaxLineChars, unterminatedLastLine: false))
             {
-                for (int i = 0; i < read; i++)
-                {
-                    char c = buffer[i];
-                    if (c == '\n')
-                    {
-                        line(overlong ? OverlongLine : current.ToString().TrimEnd('\r'));
-                        current.Clear();
-                        overlong = false;
-                    }
-                    else if (!overlong && current.Append(c).Length > MaxLineChars)
-                    {
-                        overlong = true;
-                        current.Clear();
-                    }
-                }
+                line(read.Overlong ? OverlongLine : read.Text);
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)

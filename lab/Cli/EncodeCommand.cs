@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HcrLab.Lab.ChildProcesses;
 using System.Text.Json;
 using HcrLab.Encoders;
 using HcrLab.Lab.Disassembly;
@@ -178,13 +179,24 @@ public static class EncodeCommand
         return HcrLabCli.UsageError;
     }
 
+    /// <summary>The longest line <c>--batch</c> reads; a longer one is refused, and only its start is shown.</summary>
+    public const int MaxBatchLineChars = 1024;
+
     private static int RunBatch(BatchEncoder encode, TextReader input, TextWriter output, TextWriter error)
     {
         int exit = HcrLabCli.Success;
         int lineNumber = 0;
-        while (input.ReadLine() is { } line)
+        foreach (var (line, overlong) in BoundedLines.Read(input, MaxBatchLineChars, unterminatedLastLine: true))
         {
             lineNumber++;
+            if (overlong)
+            {
+                error.WriteLine($"line {lineNumber}: longer than {MaxBatchLineChars} characters (a pair of 64-bit addresses and a comment fit easily), starting '{line[..40]}...'");
+                output.WriteLine();
+                exit = HcrLabCli.UsageError;
+                continue;
+            }
+
             string text = line.Split('#', 2)[0].Trim();
             if (text.Length == 0)
             {
