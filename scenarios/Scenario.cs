@@ -16,9 +16,17 @@ public sealed record Scenario(string Name, string Directory, string StepsPath, I
     {
         string full = Path.GetFullPath(directory);
         string steps = Path.Combine(full, StepsFileName);
-        if (!File.Exists(steps))
+        try
+        {
+            _ = UnixFile.OfLink(steps);
+        }
+        catch (FileNotFoundException)
         {
             throw new FileNotFoundException($"{full} has no {StepsFileName}: it is not a scenario", steps);
+        }
+        catch (IOException e)
+        {
+            throw new UnreadableFileException(steps, $"it cannot be examined ({e.Message})");
         }
 
         return new Scenario(Path.GetFileName(full), full, steps, StepsParser.Parse(BoundedFile.ReadAllText(steps, MaxStepsFileBytes), Path.Combine(Path.GetFileName(full), StepsFileName)));

@@ -37,7 +37,8 @@ public readonly partial record struct UnixFile(UnixFileKind Kind, UnixFileMode P
     public static uint EffectiveUser => GetEuid();
 
     /// <summary>The file at <paramref name="path"/> itself (a symbolic link is reported as one, not followed).</summary>
-    /// <exception cref="IOException">It cannot be examined (missing, or a folder on the way is not searchable); the message says why.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="IOException">It cannot be examined (a folder on the way is not searchable); the message says why.</exception>
     public static UnixFile OfLink(string path) => Stat(AtFdCwd, path, AtSymlinkNoFollow, path);
 
     /// <summary>The file an open handle refers to.</summary>
@@ -76,7 +77,9 @@ public readonly partial record struct UnixFile(UnixFileKind Kind, UnixFileMode P
         byte* buffer = stackalloc byte[BufferSize];
         if (Statx(directory, path, flags, StatxBasicStats, buffer) != 0)
         {
-            throw new IOException($"{name}: {Marshal.GetLastPInvokeErrorMessage()}");
+            const int NoSuchFile = 2; // ENOENT
+            string message = $"{name}: {Marshal.GetLastPInvokeErrorMessage()}";
+            throw Marshal.GetLastPInvokeError() == NoSuchFile ? new FileNotFoundException(message, name) : new IOException(message);
         }
 
         int mode = *(ushort*)(buffer + ModeOffset);

@@ -79,4 +79,28 @@ public sealed class HostileFileTests
         Assert.That(BoundedFile.ReadAllText(path, 12), Is.EqualTo("use a v1\n"));
         Assert.That(() => BoundedFile.ReadAllText(path, 11), Throws.TypeOf<UnreadableFileException>());
     }
+
+    [Test]
+    public void AnUnreadableScenarioFolderIsListedAndFailsInsteadOfDroppingOut()
+    {
+        if (UnixFile.EffectiveUser == 0)
+        {
+            Assert.Ignore("root reads every folder whatever its mode; this needs an ordinary user");
+        }
+
+        using var scratch = new ScratchScenarios(("locked", "a.v1.c", Module), ("locked", "steps.hcr", Steps));
+        File.SetUnixFileMode(scratch.Folder("locked"), UnixFileMode.None);
+
+        Assert.That(ScenarioCatalog.List(scratch.Root), Is.EqualTo(new[] { scratch.Folder("locked") }));
+        var result = new ScenarioRunner(scratch.Root).Run(scratch.Folder("locked"));
+        Assert.That(result.Failure, Does.StartWith($"steps file: {Path.Combine(scratch.Folder("locked"), "steps.hcr")}: it cannot be examined"));
+    }
+
+    [Test]
+    public void AFolderWithoutAStepsFileIsNotAScenario()
+    {
+        using var scratch = new ScratchScenarios(("real", "a.v1.c", Module), ("real", "steps.hcr", Steps), ("other", "notes.txt", "not a scenario"));
+
+        Assert.That(ScenarioCatalog.List(scratch.Root), Is.EqualTo(new[] { scratch.Folder("real") }));
+    }
 }
