@@ -22,7 +22,7 @@ public static class StepsParser
 
     /// <param name="text">The steps file's contents.</param>
     /// <param name="file">The name errors give for the file.</param>
-    /// <exception cref="StepsFileException">A line is not a step, an output line or a comment.</exception>
+    /// <exception cref="StepsFileException">A line is not a step, an output line or a comment; or there is no step at all.</exception>
     public static IReadOnlyList<ScenarioStep> Parse(string text, string file)
     {
         var steps = new List<ScenarioStep>();
@@ -54,7 +54,9 @@ public static class StepsParser
         }
 
         Flush();
-        return steps;
+
+        // A scenario that checks nothing would pass vacuously.
+        return steps.Count > 0 ? steps : throw new StepsFileException(file, lines.Length, "no steps: a scenario needs at least one step");
 
         void Flush()
         {
