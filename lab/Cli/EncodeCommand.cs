@@ -1,7 +1,7 @@
 using System.CommandLine;
-using HcrLab.Lab.ChildProcesses;
 using System.Text.Json;
 using HcrLab.Encoders;
+using HcrLab.Lab.ChildProcesses;
 using HcrLab.Lab.Disassembly;
 using HcrLab.Lab.External;
 
@@ -93,6 +93,13 @@ public static class EncodeCommand
             {
                 error.WriteLine($"hcrlab encode: {e.Message}");
                 return HcrLabCli.UsageError;
+            }
+
+            // The text and JSON formats show the disassembly; only hex needs no Capstone.
+            if (parsed.GetValue(format) != "hex" && !JumpDisassembler.TryLoad(out string? missing))
+            {
+                error.WriteLine($"hcrlab encode: {missing}");
+                return HcrLabCli.MissingLibrary;
             }
 
             try

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HcrLab.Encoders;
+using HcrLab.Lab.Disassembly;
 using HcrLab.Lab.Emulation;
 using HcrLab.Lab.External;
 using HcrLab.Lab.Host;
@@ -87,7 +88,7 @@ public static class VerifyCommand
                 return HcrLabCli.UsageError;
             }
 
-            if (!UnicornEngine.TryLoad(out string? problem))
+            if (!UnicornEngine.TryLoad(out string? problem) || !JumpDisassembler.TryLoad(out problem))
             {
                 error.WriteLine($"hcrlab verify: {problem}");
                 return HcrLabCli.MissingLibrary;

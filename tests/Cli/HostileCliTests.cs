@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using HcrLab.Lab.Cli;
 using HcrLab.Lab.Verification;
 
@@ -75,5 +76,41 @@ public sealed class HostileCliTests
         Assert.That(run.ExitCode, Is.EqualTo(HcrLabCli.UsageError));
         Assert.That(run.Error, Does.StartWith($"hcrlab scenario run: cannot write --json {json}: "));
         Assert.That(run.Output, Is.Empty, "nothing ran");
+    }
+
+    [TestCase("encode", "--arch", "arm64", "--at", "0x1000", "--target", "0x2000")]
+    [TestCase("verify", "--arch", "arm64", "--random", "0")]
+    public void AMissingCapstoneIsExitCode3AndOneLine(params string[] arguments)
+    {
+        // A copy of the built tool without Capstone's native library (every runtimes/*/native/libcapstone.*), run as
+        // a child: before, encode printed a DllNotFoundException trace (exit 1) and verify failed hundreds of cases.
+        string tool = Path.Combine(_scratch, "hcrlab");
+        string built = AppContext.BaseDirectory;
+        foreach (string file in Directory.EnumerateFiles(built, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(built, file);
+            if (Path.GetFileName(file).StartsWith("libcapstone", StringComparison.Ordinal) || relative.StartsWith("tests", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(tool, relative))!);
+            File.Copy(file, Path.Combine(tool, relative));
+        }
+
+        var start = new ProcessStartInfo(HcrLab.Scenarios.HostCommand.DotnetExecutable()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in (string[])[Path.Combine(tool, "hcrlab.dll"), .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var child = Process.Start(start)!;
+        var output = child.StandardOutput.ReadToEndAsync();
+        string error = child.StandardError.ReadToEnd();
+        Assert.That(child.WaitForExit(TimeSpan.FromSeconds(120)), Is.True);
+
+        Assert.That(child.ExitCode, Is.EqualTo(HcrLabCli.MissingLibrary), output.Result + error);
+        Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), error);
+        Assert.That(error, Does.StartWith($"hcrlab {arguments[0]}: Capstone (libcapstone.so from the Gee.External.Capstone package"));
     }
 }
