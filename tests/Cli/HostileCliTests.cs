@@ -113,4 +113,43 @@ public sealed class HostileCliTests
         Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), error);
         Assert.That(error, Does.StartWith($"hcrlab {arguments[0]}: Capstone (libcapstone.so from the Gee.External.Capstone package"));
     }
+
+    [Test]
+    public void AFullStandardOutputIsOneLineAndExitCode2()
+    {
+        // What /dev/full does to every write: ENOSPC. Before: System.CommandLine's trace and exit code 1.
+        var error = new StringWriter();
+        int exit = HcrLabCli.Run(["encode", "--arch", "arm64", "--at", "0x1000", "--target", "0x2000"], new StringReader(""),
+            new FailingWriter("No space left on device"), error);
+
+        Assert.That(exit, Is.EqualTo(HcrLabCli.UsageError));
+        Assert.That(error.ToString().TrimEnd(), Is.EqualTo("hcrlab: input or output failed: No space left on device"));
+    }
+
+    [Test]
+    public void ADirectoryAsStandardInputIsOneLineAndExitCode2()
+    {
+        // Reading a directory fails with EISDIR, as 'hcrlab encode --batch < /tmp' does.
+        var error = new StringWriter();
+        int exit = HcrLabCli.Run(["encode", "--arch", "arm64", "--batch"], new FailingReader("Is a directory"), new StringWriter(), error);
+
+        Assert.That(exit, Is.EqualTo(HcrLabCli.UsageError));
+        Assert.That(error.ToString().TrimEnd(), Is.EqualTo("hcrlab: input or output failed: Is a directory"));
+    }
+
+    private sealed class FailingWriter(string message) : StringWriter
+    {
+        public override void Write(char value) => throw new IOException(message);
+
+        public override void Write(string? value) => throw new IOException(message);
+
+        public override void WriteLine(string? value) => throw new IOException(message);
+    }
+
+    private sealed class FailingReader(string message) : TextReader
+    {
+        public override int Read(char[] buffer, int index, int count) => throw new IOException(message);
+
+        public override string? ReadLine() => throw new IOException(message);
+    }
 }
