@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using HcrLab.Encoders;
+using HcrLab.Lab.ChildProcesses;
 using HcrLab.Lab.Disassembly;
 using HcrLab.Lab.External;
 
@@ -94,6 +95,13 @@ public static class EncodeCommand
                 return HcrLabCli.UsageError;
             }
 
+            // The text and JSON formats show the disassembly; only hex needs no Capstone.
+            if (parsed.GetValue(format) != "hex" && !JumpDisassembler.TryLoad(out string? missing))
+            {
+                error.WriteLine($"hcrlab encode: {missing}");
+                return HcrLabCli.MissingLibrary;
+            }
+
             try
             {
                 var plan = forced is null ? encoder.Plan(slot, destination, patchMode) : encoder.Plan(forced, slot, destination, patchMode);
@@ -178,13 +186,24 @@ public static class EncodeCommand
         return HcrLabCli.UsageError;
     }
 
+    /// <summary>The longest line <c>--batch</c> reads; a longer one is refused, and only its start is shown.</summary>
+    public const int MaxBatchLineChars = 1024;
+
     private static int RunBatch(BatchEncoder encode, TextReader input, TextWriter output, TextWriter error)
     {
         int exit = HcrLabCli.Success;
         int lineNumber = 0;
-        while (input.ReadLine() is { } line)
+        foreach (var (line, overlong) in BoundedLines.Read(input, MaxBatchLineChars, unterminatedLastLine: true))
         {
             lineNumber++;
+            if (overlong)
+            {
+                error.WriteLine($"line {lineNumber}: longer than {MaxBatchLineChars} characters (a pair of 64-bit addresses and a comment fit easily), starting '{line[..40]}...'");
+                output.WriteLine();
+                exit = HcrLabCli.UsageError;
+                continue;
+            }
+
             string text = line.Split('#', 2)[0].Trim();
             if (text.Length == 0)
             {

@@ -33,6 +33,14 @@ public static class Verifier
 
     /// <exception cref="ExternalEncoderException">The external encoder cannot be started or keeps failing.</exception>
     /// <exception cref="FormatException">With a shard, the seed is not a hexadecimal number.</exception>
+    /// <summary>
+    /// The random cases each of <paramref name="isaCount"/> instruction sets runs so that together they run at least
+    /// <paramref name="total"/>: the quotient rounded up, computed in 64 bits (in 32, a total near int.MaxValue
+    /// overflowed to a negative share and no random case ran at all).
+    /// </summary>
+    public static int RandomCasesEach(int total, int isaCount) =>
+        isaCount == 0 ? 0 : (int)(((long)total + isaCount - 1) / isaCount);
+
     public static VerificationReport Run(VerifyOptions options, ProgressHandler? progress = null)
     {
         var started = DateTime.UtcNow;
@@ -43,7 +51,7 @@ public static class Verifier
         var randomFailures = new ConcurrentBag<RandomFailure>();
         var hostNotes = new ConcurrentDictionary<InstructionSet, string>();
         var firstSkips = new ConcurrentDictionary<InstructionSet, string>();
-        int randomEach = options.Isas.Count == 0 ? 0 : (options.RandomCases + options.Isas.Count - 1) / options.Isas.Count;
+        int randomEach = RandomCasesEach(options.RandomCases, options.Isas.Count);
 
         Parallel.ForEach(options.Isas, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, isa =>
         {

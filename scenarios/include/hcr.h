@@ -90,7 +90,7 @@ static void hcr_store_pointer(const struct hcr_entry* entry, void* value)
 #define HCR_CAT(a, b) HCR_CAT_(a, b)
 
 #define HCR_ENTRY_(n, kind, module, name, code, function, address, size)                                              \
-    static struct hcr_entry HCR_CAT(hcr_entry_, n) = {kind, n, module, name, code, function, address, size, NULL};  \
+    static struct hcr_entry HCR_CAT(hcr_entry_, n) = {kind, n, module, name, code, function, address, size, NULL, false}; \
     __attribute__((constructor)) static void HCR_CAT(hcr_link_, n)(void) { hcr_link(&HCR_CAT(hcr_entry_, n)); }
 
 /*
