@@ -24,7 +24,11 @@ public static class SlotWriter
             Pieces(encoder.Facts, plan.Slot, after, 0, plan.Size), WhileCallersRun: false, "first write: no caller has the slot's address yet");
     }
 
-    /// <summary>The stores that re-point a slot holding <paramref name="current"/> to <paramref name="next"/> (the same slot address).</summary>
+    /// <summary>
+    /// The stores that re-point a slot holding <paramref name="current"/> to <paramref name="next"/> (the same slot
+    /// address): of the bytes <paramref name="next"/>'s <see cref="JumpPlan.Changed"/> names (all of them for a plan made
+    /// by <see cref="IJumpEncoder.Plan(JumpForm, ulong, ulong, PatchMode)"/>), those that differ.
+    /// </summary>
     public static SlotWrites Repoint(IJumpEncoder encoder, JumpPlan current, JumpPlan next)
     {
         if (current.Slot != next.Slot)
@@ -40,17 +44,26 @@ public static class SlotWriter
         before.AsSpan(0, current.Size).CopyTo(after);
         encoder.Encode(next, after);
 
-        // Bytes past the current encoding were not the slot's: they count as changed when the new encoding uses them.
+        // The bytes the plan says change (all of them for a plan made by Plan) that differ; bytes past the current
+        // encoding were not the slot's, so they count as changed when the new encoding uses them.
         var changed = new bool[length];
         int first = -1, last = -1;
         for (int i = 0; i < length; i++)
         {
-            if (i >= current.Size || before[i] != after[i])
+            bool claimed = i >= next.Changed.Offset && i < next.Changed.End;
+            if (claimed && (i >= current.Size || before[i] != after[i]))
             {
                 changed[i] = true;
                 first = first < 0 ? i : first;
                 last = i;
             }
+        }
+
+        // What the stores leave: the new bytes where they change, the old ones elsewhere (an atomic window or the parked
+        // entry rewrites unchanged bytes with the values they hold).
+        for (int i = 0; i < length; i++)
+        {
+            after[i] = changed[i] ? after[i] : before[i];
         }
 
         var kind = current.Form == next.Form ? SlotWriteKind.Repoint : SlotWriteKind.FormChange;

@@ -47,8 +47,11 @@ public sealed record SlotWrites(
 {
     public ulong Slot => Plan.Slot;
 
-    /// <summary>True when some store changes bytes of an instruction (so translated or prefetched code of the range must be dropped).</summary>
-    public bool ChangesInstructions => Plan.ChangesInstructions;
+    /// <summary>
+    /// True when some store writes bytes of an instruction, old or new (the self-loop of a parked entry included), so
+    /// translated or prefetched code of the stored ranges must be dropped; a literal-only change in place needs nothing.
+    /// </summary>
+    public bool ChangesInstructions => Stores.Any(s => Overlaps(s, Plan.Instructions) || (Previous is { } p && Overlaps(s, p.Instructions)));
 
     /// <summary>Applies every store, in order, to <paramref name="image"/>, a copy of memory starting at <paramref name="imageAddress"/>.</summary>
     public void ApplyTo(Span<byte> image, ulong imageAddress)
@@ -67,6 +70,9 @@ public sealed record SlotWrites(
             store.Perform(writableSlot + (store.Address - Slot));
         }
     }
+
+    private bool Overlaps(SlotStore store, ByteRange range) =>
+        store.Address < Slot + (ulong)range.End && Slot + (ulong)range.Offset < store.End;
 
     public override string ToString() =>
         $"{Kind} to {Plan.Form.Name}: {Stores.Count} store(s), {(WhileCallersRun ? "safe while callers run" : "needs quiescence")} ({Protocol})";
