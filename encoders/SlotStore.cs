@@ -61,8 +61,12 @@ public readonly record struct SlotStore(ulong Address, ReadOnlyMemory<byte> Byte
             case 4:
                 Volatile.Write(ref *(uint*)destination, System.Runtime.InteropServices.MemoryMarshal.Read<uint>(bytes));
                 break;
-            case 8:
+            case 8 when Environment.Is64BitProcess:
                 Volatile.Write(ref *(ulong*)destination, System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(bytes));
+                break;
+            case 8:
+                // A 32-bit process has no plain 8-byte store; the interlocked exchange is one (cmpxchg8b, LDREXD/STREXD).
+                Interlocked.Exchange(ref *(long*)destination, System.Runtime.InteropServices.MemoryMarshal.Read<long>(bytes));
                 break;
             default:
                 throw new InvalidOperationException($"{this} is marked atomic but no store is {bytes.Length} bytes wide");
