@@ -121,10 +121,14 @@ public static class SlotWriter
         return stores;
     }
 
-    /// <summary>The narrowest naturally aligned window inside [0, <paramref name="length"/>) that covers [<paramref name="from"/>, <paramref name="to"/>) and is stored atomically.</summary>
+    /// <summary>
+    /// The narrowest naturally aligned window inside [0, <paramref name="length"/>) that covers [<paramref name="from"/>,
+    /// <paramref name="to"/>) and is stored atomically; never narrower than an instruction unit, so that an ARM
+    /// instruction is replaced whole, as the concurrent-modification rules assume.
+    /// </summary>
     private static ByteRange? AtomicWindow(CpuFacts facts, ulong slot, int from, int to, int length)
     {
-        for (int width = 1; width <= facts.MaxAtomicStore; width *= 2)
+        for (int width = facts.InstructionAlignment; width <= facts.MaxAtomicStore; width *= 2)
         {
             ulong start = (slot + (ulong)from) & ~(ulong)(width - 1);
             long offset = (long)(start - slot);

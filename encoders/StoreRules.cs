@@ -10,7 +10,8 @@ namespace HcrLab.Encoders;
 /// <item><b>Every CPU.</b> A store that changes bytes a caller may be executing or loading is single-copy atomic
 /// (naturally aligned, at most <see cref="CpuFacts.MaxAtomicStore"/> bytes), and after each store the slot's instructions
 /// are whole: the old ones, the new ones or the entry's self-loop, with the live form's literal whole (never a new
-/// literal-loading sequence in front of its stale literal).</item>
+/// literal-loading sequence in front of its stale literal). On ARM a changed instruction is written whole by one store:
+/// the rules below speak of an instruction replaced by another.</item>
 /// <item><b>arm64.</b> Arm ARM for A-profile (DDI 0487), B2.2.5 "Concurrent modification and execution of
 /// instructions": "the architecture limits the set of instructions that can be executed by one thread of execution as
 /// they are being modified by another thread of execution without requiring explicit synchronization"; only when both the
@@ -89,7 +90,7 @@ public static class StoreRules
                     + $"{(touchesInstructions ? "executing" : "loading")}, so a caller can see old and new bytes mixed ({AtomicitySection(facts)})");
             }
 
-            if (touchesInstructions && InstructionRule(facts, live, old, plan, previous, image, which) is { } broken)
+            if (touchesInstructions && InstructionRule(facts, live, old, plan, previous, image, store, writes, which) is { } broken)
             {
                 violations.Add(broken);
             }
@@ -177,8 +178,16 @@ public static class StoreRules
         return null;
     }
 
-    private static string? InstructionRule(CpuFacts facts, Live live, in JumpPlan old, in JumpPlan plan, byte[] previous, byte[] image, string which)
+    private static string? InstructionRule(
+        CpuFacts facts, Live live, in JumpPlan old, in JumpPlan plan, byte[] previous, byte[] image, SlotStore store, SlotWrites writes, string which)
     {
+        // ARM's rules speak of an instruction replaced by another: the store must write the whole instruction.
+        string? PartOf(SlotStore s, SlotWrites w, int offset, int size) =>
+            s.Address <= w.Slot + (ulong)offset && w.Slot + (ulong)(offset + size) <= s.End
+                ? null
+                : $"{which} writes only part of the {size * 8}-bit instruction at +{offset}: the concurrent-modification rules "
+                    + "cover an instruction replaced whole by one single-copy-atomic store";
+
         switch (facts.Isa)
         {
             case InstructionSet.I386 or InstructionSet.Amd64:
@@ -215,6 +224,11 @@ public static class StoreRules
                             continue;
                         }
 
+                        if (PartOf(store, writes, i, 4) is { } part)
+                        {
+                            return part;
+                        }
+
                         string? wasName = a64 ? Arm64Swappable(was) : A32Swappable(was);
                         string? nowName = a64 ? Arm64Swappable(now) : A32Swappable(now);
                         if (wasName is null || nowName is null)
@@ -240,6 +254,11 @@ public static class StoreRules
                         if (changed && IsLive(facts, live, old, plan, i, out bool instruction) && instruction)
                         {
                             ushort now = BinaryPrimitives.ReadUInt16LittleEndian(image.AsSpan(i));
+                            if (size == 2 && !IsThumbWide(now) && PartOf(store, writes, i, 2) is { } part)
+                            {
+                                return part;
+                            }
+
                             if (size == 4 || IsThumbWide(now))
                             {
                                 return $"{which} changes the 32-bit Thumb instruction at +{i} ({Convert.ToHexStringLower(previous.AsSpan(i, Math.Min(4, previous.Length - i)))} → "

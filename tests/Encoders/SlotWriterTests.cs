@@ -43,7 +43,7 @@ public sealed class SlotWriterTests
         Assert.Multiple(() =>
         {
             Assert.That(near.WhileCallersRun, Is.True, near.Protocol);
-            Assert.That(near.Stores.Select(s => s.ToString()), Is.EqualTo(new[] { "atomic 1-byte store of 08 at 0x1001" }));
+            Assert.That(near.Stores.Select(s => s.ToString()), Is.EqualTo(new[] { "atomic 4-byte store of 00080014 at 0x1000" }), "the whole B, though one byte differs");
             Assert.That(far.Kind, Is.EqualTo(SlotWriteKind.FormChange));
             Assert.That(far.WhileCallersRun, Is.False);
             Assert.That(far.Protocol, Does.StartWith("needs quiescence").And.Contain("B2.2.5"));

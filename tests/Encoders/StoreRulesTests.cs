@@ -24,6 +24,19 @@ public sealed class StoreRulesTests
     }
 
     [Test]
+    public void Arm64BranchPatchedByteByByteIsNotAWholeInstructionSwap()
+    {
+        var encoder = JumpEncoders.For(InstructionSet.Arm64);
+
+        // B at 0x1000 to 0x2000 (0x14000400) → to 0x3000 (0x14000800): only byte +1 differs (04 → 08), and a 1-byte store
+        // of it is atomic, but B2.2.5 speaks of an instruction replaced by another, not of a byte of one.
+        var first = encoder.Plan(0x1000, 0x2000, PatchMode.Code);
+        var writes = PlantedWrites.Repoint(encoder, first, encoder.PlanRepoint(first, 0x3000), (1, 1));
+
+        Assert.That(StoreRules.Check(encoder.Facts, writes), Has.Some.Contains("writes only part of the 32-bit instruction at +0"));
+    }
+
+    [Test]
     public void Arm64LdrBrStoredBeforeItsLiteralLeavesAStaleLiteralLive()
     {
         var encoder = JumpEncoders.For(InstructionSet.Arm64);
