@@ -115,6 +115,29 @@ public sealed class IntermediateStateTests
         });
     }
 
+    [Test]
+    public void TheStatesAreEveryPrefixAndEveryMixOfAStoreThatIsNotAtomic()
+    {
+        var encoder = JumpEncoders.For(InstructionSet.Amd64);
+
+        // Code-mode rip-indirect at 0x1036, literal at 0x103C: 0x7_0000_0000 → 0x8_1234_5678 differs in literal bytes +0..+4
+        // (00→78, 00→56, 00→34, 00→12, 07→08). Planted: one 8-byte store there (across the line at 0x1040, so not
+        // atomic) and then a 1-byte store of the unchanged entry byte. States: the 3 prefixes, and 2^5 - 2 = 30 strict
+        // mixes of the five differing bytes of the first store: 33.
+        var form = encoder.Form("rip-indirect");
+        var first = encoder.Plan(form, 0x1036, 0x7_0000_0000, PatchMode.Code);
+        var writes = PlantedWrites.Repoint(encoder, first, encoder.Plan(form, 0x1036, 0x8_1234_5678, PatchMode.Code), (6, 8), (0, 1));
+        var states = IntermediateStates.Of(encoder.Facts, writes, writes.Before.ToArray()).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(states, Has.Count.EqualTo(33));
+            Assert.That(states.Count(s => s.Partial == 0), Is.EqualTo(30));
+            Assert.That(states.Where(s => s.Partial < 0).Select(s => s.Landed), Is.EqualTo(new[] { 0, 1, 2 }));
+            Assert.That(Convert.ToHexStringLower(states[^1].Image), Is.EqualTo(Convert.ToHexStringLower(writes.After.Span)));
+        });
+    }
+
     private static SlotWrites PlantedLiteralStore(IJumpEncoder encoder, JumpPlan current, JumpPlan next) =>
         PlantedWrites.Repoint(encoder, current, next, (next.LiteralOffset, 8));
 
