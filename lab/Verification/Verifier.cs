@@ -77,7 +77,7 @@ public static class Verifier
             void Record(CaseResult result, bool random)
             {
                 tallies.GetOrAdd((isa, result.Row), _ => new Tally())
-                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null, result.HostSkipped is not null);
+                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null, result.HostSkipped is not null, result.States);
                 if (result.HostSkipped is { } skipped)
                 {
                     firstSkips.TryAdd(isa, skipped);
@@ -111,7 +111,7 @@ public static class Verifier
         });
 
         var rows = tallies
-            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer, t.Value.HostSkipped))
+            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer, t.Value.HostSkipped, t.Value.States))
             .OrderBy(r => r.Isa)
             .ThenBy(r => FormOrder(r.Isa, r.Form))
             .ToList();
@@ -226,6 +226,8 @@ public static class Verifier
         private int _unverified;
         private int _longer;
         private int _hostSkipped;
+        private StateCounts _states;
+        private readonly Lock _lock = new();
 
         public int Cases => _cases;
 
@@ -239,8 +241,24 @@ public static class Verifier
 
         public int HostSkipped => _hostSkipped;
 
-        public void Add(bool passed, bool random, bool unverified, bool longer, bool hostSkipped)
+        public StateCounts States
         {
+            get
+            {
+                lock (_lock)
+                {
+                    return _states;
+                }
+            }
+        }
+
+        public void Add(bool passed, bool random, bool unverified, bool longer, bool hostSkipped, StateCounts states)
+        {
+            lock (_lock)
+            {
+                _states += states;
+            }
+
             if (hostSkipped)
             {
                 Interlocked.Increment(ref _hostSkipped);

@@ -348,12 +348,12 @@ public sealed unsafe class JumpTable : IDisposable
 
         var bytes = Memory.Writable(offset, Layout.Size);
         bytes.Fill(_encoder.Facts.PaddingPattern[0]);
-        _encoder.Encode(indirect, bytes[tail..]);
+        SlotWriter.FirstWrite(_encoder, indirect).ApplyTo(bytes, (ulong)address);
         if (Form == SlotForm.Direct)
         {
             // The entry jumps to the tail (which already jumps to the target) until Store points it at the target directly.
             nint entry = address + _entryOffset;
-            _encoder.Encode(_encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code), bytes[_entryOffset..]);
+            SlotWriter.FirstWrite(_encoder, _encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code)).ApplyTo(bytes, (ulong)address);
         }
 
         int index = _slotCount;
@@ -405,28 +405,49 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    /// <summary>Points a slot at <paramref name="target"/> with one atomic store a caller can see (two for a direct slot's far target, the literal first).</summary>
+    /// <summary>
+    /// Points a slot at <paramref name="target"/> with the encoders' stores (<see cref="SlotWriter"/>): one aligned atomic
+    /// store a caller sees whole — the literal of an indirect slot, the displacement of a direct one — or, for a direct
+    /// slot's far target, the tail's literal and then the displacement that sends the entry to the tail.
+    /// </summary>
     private void Store(ref SlotRecord record, nint target)
     {
         record.Target = target;
-        nint writable = Memory.WritableAddress(record.Offset);
+        nint slot = Memory.ExecutableAddress(record.Offset);
+        byte* writable = (byte*)Memory.WritableAddress(record.Offset);
+        int tail = Form == SlotForm.Direct ? DirectTailOffset : 0;
+        ulong literalAt = (ulong)slot + (ulong)record.LiteralOffset;
+        ulong literal = Volatile.Read(ref *(ulong*)literalAt);
+        var indirectForm = _encoder.Form(_encoder.Facts.PointerSize == 8 ? "rip-indirect" : "abs-indirect");
+        JumpPlan Indirect(ulong to) => _encoder.Plan(indirectForm, (ulong)(slot + tail), to, PatchMode.Data);
         if (Form == SlotForm.Indirect)
         {
-            Volatile.Write(ref *(ulong*)(writable + record.LiteralOffset), (ulong)target);
+            Perform(SlotWriter.Repoint(_encoder, Indirect(literal), Indirect((ulong)target)), slot, writable);
             return;
         }
 
         ulong entry = (ulong)EntryOf(in record);
-        ref int displacement = ref *(int*)(writable + _entryOffset + 1);
-        if (_encoder.TryPlan(_rel32, entry, (ulong)target, PatchMode.Code, out _, out _))
+        ulong entryTarget = entry + (ulong)_rel32.PcBias + (ulong)(long)Volatile.Read(ref *(int*)(entry + 1));
+        JumpPlan Entry(ulong to) => _encoder.Plan(_rel32, entry, to, PatchMode.Code);
+        ulong to = (ulong)target;
+        if (!_encoder.TryPlan(_rel32, entry, to, PatchMode.Code, out _, out _))
         {
-            Volatile.Write(ref displacement, (int)_encoder.Displacement(_rel32, entry, (ulong)target));
+            Perform(SlotWriter.Repoint(_encoder, Indirect(literal), Indirect(to)), slot, writable);
+            to = (ulong)(slot + tail);
         }
-        else
+
+        Perform(SlotWriter.Repoint(_encoder, Entry(entryTarget), Entry(to)), slot, writable);
+    }
+
+    /// <summary>Performs <paramref name="writes"/> through the writable alias of the slot at <paramref name="slot"/>.</summary>
+    private static void Perform(SlotWrites writes, nint slot, byte* writable)
+    {
+        if (!writes.WhileCallersRun && writes.Stores.Count > 0)
         {
-            Volatile.Write(ref *(ulong*)(writable + record.LiteralOffset), (ulong)target);
-            Volatile.Write(ref displacement, _tailDisplacement);
+            throw new InvalidOperationException($"the jump table only re-points slots with stores that are safe while callers run; the encoders planned {writes}");
         }
+
+        writes.Perform(writable + (long)(writes.Slot - (ulong)slot));
     }
 
     /// <summary>The address callers call: the slot's start for an indirect slot, its <c>jmp rel32</c> for a direct one.</summary>
