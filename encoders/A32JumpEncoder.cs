@@ -32,6 +32,8 @@ public sealed class A32JumpEncoder : JumpEncoder
             ClobberedRegisters = "none",
             NeedsCacheMaintenance = true,
             PaddingPattern = [0xF0, 0x00, 0xF0, 0xE7], // udf #0
+            MaxAtomicStore = 4,
+            SelfLoop = [0xFE, 0xFF, 0xFF, 0xEA], // b . (PC + 8 - 8)
         },
         [
             new()

@@ -38,6 +38,8 @@ public sealed class Arm64JumpEncoder : JumpEncoder
             ClobberedRegisters = "x16",
             NeedsCacheMaintenance = true,
             PaddingPattern = [0x00, 0x00, 0x00, 0x00], // udf #0
+            MaxAtomicStore = 8,
+            SelfLoop = [0x00, 0x00, 0x00, 0x14], // b .
         },
         [
             new()

@@ -37,5 +37,22 @@ public sealed record CpuFacts
     /// <summary>Bytes written into padding between instructions and an aligned literal: a trapping instruction, never executed.</summary>
     public required byte[] PaddingPattern { get; init; }
 
+    /// <summary>
+    /// The widest store the CPU performs single-copy atomically when it is naturally aligned: 8 on x86 (Intel SDM Vol. 3A,
+    /// 9.1.1, "Guaranteed Atomic Operations": an aligned quadword since the Pentium) and arm64 (Arm ARM B2.2.1), 4 on
+    /// 32-bit ARM (ARMv7-A/R ARM A3.5.3; 64-bit accesses are atomic only with LPAE's LDRD/STRD).
+    /// </summary>
+    public required int MaxAtomicStore { get; init; }
+
+    /// <summary>
+    /// A branch to itself, as bytes: the "safe loop" a slot's entry may hold while its other bytes are rewritten (a caller
+    /// that arrives spins there until the entry is written last), as HotSpot's x86 <c>NativeGeneralJump::replace_mt_safe</c>
+    /// parks callers on <c>jmp $</c>.
+    /// </summary>
+    public required byte[] SelfLoop { get; init; }
+
+    /// <summary>Bytes of a cache line, for reports of a store that straddles two (x86 and the ARM cores this lab models: 64).</summary>
+    public int CacheLineBytes => 64;
+
     public ulong MaxAddress => AddressBits == 64 ? ulong.MaxValue : (1UL << AddressBits) - 1;
 }

@@ -45,9 +45,9 @@ public interface IJumpEncoder
 
     /// <summary>
     /// Writes only the bytes in <see cref="JumpPlan.Changed"/>: applying a re-point plan to a slot that holds the previous
-    /// plan. This is a plain byte copy. To re-point a data-mode slot that other threads may be executing, store the
-    /// whole literal (<see cref="JumpPlan.LiteralAddress"/>, naturally aligned) with one atomic store of
-    /// <see cref="JumpForm.LiteralBytes"/> bytes instead, as the runtime's jump table does.
+    /// plan. This is a plain byte copy. To re-point a slot that other threads may be executing, perform the stores of
+    /// <see cref="SlotWriter.Repoint"/> instead (when <see cref="SlotWrites.WhileCallersRun"/>), as the runtime's jump
+    /// table and the lab do.
     /// </summary>
     /// <exception cref="SlotTooSmallException"><paramref name="slot"/> is shorter than <see cref="JumpPlan.Size"/>.</exception>
     void Write(in JumpPlan plan, Span<byte> slot);

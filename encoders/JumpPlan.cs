@@ -36,6 +36,14 @@ public readonly record struct JumpPlan(
     /// <summary>The literal's bytes, or an empty range.</summary>
     public ByteRange Literal => LiteralOffset < 0 ? ByteRange.Empty : new(LiteralOffset, Form.LiteralBytes);
 
+    /// <summary>
+    /// The absolute addresses of <see cref="Changed"/>, both ends included (what to flush or invalidate), or null when
+    /// nothing changes. Never wraps: an encoding that would run past the end of the address space is refused when planned.
+    /// </summary>
+    public AddressRange? ChangedAddresses => Changed.IsEmpty
+        ? null
+        : new AddressRange(Slot + (ulong)Changed.Offset, Slot + (ulong)(Changed.End - 1));
+
     /// <summary>The literal's absolute address (only meaningful when the form has a literal).</summary>
     public ulong LiteralAddress => Slot + (ulong)LiteralOffset;
 

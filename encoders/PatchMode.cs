@@ -5,7 +5,8 @@ public enum PatchMode
 {
     /// <summary>
     /// The shortest form: a direct relative branch when the target is in reach, otherwise an absolute form. Re-pointing
-    /// may rewrite instruction bytes, so it is not safe while another thread executes the slot.
+    /// may rewrite instruction bytes, so it is safe while another thread executes the slot only when
+    /// <see cref="SlotWriter.Repoint"/> finds an order the CPU's rules allow (<see cref="SlotWrites.WhileCallersRun"/>).
     /// </summary>
     Code,
 

@@ -38,6 +38,8 @@ public sealed class ThumbJumpEncoder : JumpEncoder
             ClobberedRegisters = "none",
             NeedsCacheMaintenance = true,
             PaddingPattern = [0x00, 0xDE], // udf #0
+            MaxAtomicStore = 4,
+            SelfLoop = [0xFE, 0xE7], // b.n . (PC + 4 - 4)
         },
         [
             new()

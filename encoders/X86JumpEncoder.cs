@@ -39,6 +39,8 @@ public sealed class X86JumpEncoder : JumpEncoder
             ClobberedRegisters = "none",
             NeedsCacheMaintenance = false,
             PaddingPattern = [0xCC], // int3
+            MaxAtomicStore = 8,
+            SelfLoop = [0xEB, 0xFE], // jmp $
         };
         JumpForm[] forms =
         [

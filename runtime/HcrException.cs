@@ -25,11 +25,35 @@ public sealed class ExecutableMemoryFullException(ulong capacity, ulong used, ul
     public ulong Requested { get; } = requested;
 }
 
-/// <summary>Every slot of the jump table is in use (live procs, or removed procs whose slot was not yet reused).</summary>
-public sealed class JumpTableFullException(int capacity, Exception? inner = null)
-    : HcrException($"the jump table is full: all {capacity} slots are in use; give HcrRuntimeOptions.JumpTableCapacity a larger value", inner)
+/// <summary>
+/// No slot of the jump table can be handed out: every slot is in use, or the released ones still wait for registered
+/// threads to report a quiescent state (a stale address of a removed proc must never run another proc).
+/// </summary>
+public sealed class JumpTableFullException : HcrException
 {
-    public int Capacity { get; } = capacity;
+    public JumpTableFullException(int capacity, Exception? inner = null)
+        : base($"the jump table is full: all {capacity} slots are in use; give HcrRuntimeOptions.JumpTableCapacity a larger value", inner)
+    {
+        Capacity = capacity;
+        LaggingThreads = [];
+    }
+
+    /// <param name="capacity">The table's capacity.</param>
+    /// <param name="released">Released slots waiting to be reusable.</param>
+    /// <param name="laggingThreads">The registered threads that have not reported a quiescent state since the oldest was released.</param>
+    public JumpTableFullException(int capacity, int released, IReadOnlyList<string> laggingThreads)
+        : base($"the jump table is full: all {capacity} slots are in use or released, and the {released} released slot(s) cannot be reused yet " +
+            $"because {string.Join(", ", laggingThreads)} reported no quiescent state since the oldest was released (it may still hold that address); " +
+            "report quiescent states (HcrThread.ReportQuiescentState) or give HcrRuntimeOptions.JumpTableCapacity a larger value")
+    {
+        Capacity = capacity;
+        LaggingThreads = laggingThreads;
+    }
+
+    public int Capacity { get; }
+
+    /// <summary>The threads that held released slots back (empty when every slot is in use).</summary>
+    public IReadOnlyList<string> LaggingThreads { get; }
 }
 
 /// <summary>No module of that name is known to the runtime (it was never added or loaded, or it was unloaded).</summary>
@@ -110,4 +134,16 @@ public sealed class ModuleFaultException(ModuleFault fault, string? module)
     /// null when it lies elsewhere (unmapped memory, libc, a library the runtime did not load).
     /// </summary>
     public string? Module { get; } = module;
+}
+
+/// <summary>
+/// An <see cref="HcrThread"/> was asked to report for a thread other than the one that registered it: a report says "this
+/// thread is outside module code now", which only that thread can know, and a report made for it by another would let a
+/// reload unload code it may still be running.
+/// </summary>
+public sealed class WrongThreadException(string method, HcrThread thread, int callingThreadId)
+    : HcrException($"{method} was called on managed thread {callingThreadId} for {thread}, which only that thread may call: " +
+        "each thread registers itself (HcrRuntime.RegisterThread) and reports its own quiescent states")
+{
+    public int CallingThreadId { get; } = callingThreadId;
 }

@@ -240,7 +240,15 @@ public sealed unsafe partial class HcrRuntime
 
         _fileExaminations++;
         // A reported file is hashed: a write within the kernel's clock tick of the previous one leaves the same stamp.
+        bool wasMissing = library.Fingerprint.FileMissing;
         bool differs = library.Fingerprint.DiffersFrom(library.OriginalPath, trustStat: _changes is null, out file);
+        if (library.Fingerprint.FileMissing && !wasMissing)
+        {
+            // Once per disappearance: a check that found the change, then a reload that found nothing, must not be silent.
+            Report($"module '{module.Name}': its file {library.OriginalPath} is gone (deleted, or being rebuilt); the loaded version keeps running, " +
+                "and a file put there later is loaded by the next reload", failsLoad: false);
+        }
+
         _changes?.Examined(module.Name, differs);
         return differs;
     }
@@ -440,6 +448,20 @@ public sealed unsafe partial class HcrRuntime
     /// </summary>
     private void RunModuleCode(ModuleDescriptor module, string function, nint fn, nint a0 = 0, nint a1 = 0)
     {
+        var outer = _initModule;
+        _initModule = module;
+        try
+        {
+            RunModuleCodeAs(module, function, fn, a0, a1);
+        }
+        finally
+        {
+            _initModule = outer;
+        }
+    }
+
+    private void RunModuleCodeAs(ModuleDescriptor module, string function, nint fn, nint a0, nint a1)
+    {
         if (!Options.ContainFaults)
         {
             RunInit(module, function, () => ((delegate* unmanaged<nint, nint, void>)fn)(a0, a1));
@@ -500,7 +522,18 @@ public sealed unsafe partial class HcrRuntime
             foreach (var global in module.GlobalTable.Values.Where(g => g.Generation < _generation).ToList())
             {
                 module.GlobalTable.Remove(global.Name);
-                transaction.RetiredBlocks.Add(global.Address);
+                if (global.Holders?.Where(IsLoadedLibrary).ToList() is { Count: > 0 } holders)
+                {
+                    // An unchanged importer looked it up (this reload's DatInit000, or before) and keeps the address.
+                    _droppedGlobals.Keep(global, holders);
+                    string names = string.Join(", ", holders.Select(h => $"'{h.Module}'"));
+                    Report($"global '{global.Name}' of module '{global.Module}' was dropped by this reload, but module(s) {names} looked it up and still hold its address; " +
+                        "its memory stays allocated (no longer registered) until they are reloaded or unloaded, or look it up again", failsLoad: false);
+                }
+                else
+                {
+                    transaction.RetiredBlocks.Add(global.Address);
+                }
             }
         }
 
@@ -522,7 +555,7 @@ public sealed unsafe partial class HcrRuntime
 
     private IReadOnlyList<string> UnloadUnreachable(HashSet<string> reachable)
     {
-        var unreachable = _modules.Values.Where(m => m.IsLoaded && !reachable.Contains(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var unreachable = ImportersFirst(_modules.Values.Where(m => m.IsLoaded && !reachable.Contains(m.Name)).ToList());
         var retired = (Libraries: new List<ModuleLibrary>(), Blocks: new List<nint>());
         foreach (var module in unreachable)
         {
@@ -530,11 +563,57 @@ public sealed unsafe partial class HcrRuntime
             _modules.Remove(module.Name);
         }
 
+        // Dropped globals whose last holder was reloaded or unloaded by now, or looked them up again.
+        retired.Blocks.AddRange(_droppedGlobals.TakeUnheld(IsLoadedLibrary));
         Retention.Retire(retired.Libraries, retired.Blocks);
 
         RebuildHashIndex();
         return [.. unreachable.Select(m => m.Name)];
     }
+
+    /// <summary>
+    /// <paramref name="modules"/> importers first: the reverse of the order they would load in (depth-first post-order
+    /// over their imports among themselves, from those none of them imports, in name order), so that a module's
+    /// destructors run while what it imports is still loaded.
+    /// </summary>
+    private static List<ModuleDescriptor> ImportersFirst(List<ModuleDescriptor> modules)
+    {
+        var byName = modules.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var imported = modules.SelectMany(m => m.Imports).Where(byName.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var loadOrder = new List<ModuleDescriptor>();
+        var byNameOrder = modules.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+
+        // Tops first; then whatever only a cycle reaches.
+        foreach (var module in byNameOrder.Where(m => !imported.Contains(m.Name)).Concat(byNameOrder))
+        {
+            Visit(module);
+        }
+
+        loadOrder.Reverse();
+        return loadOrder;
+
+        void Visit(ModuleDescriptor module)
+        {
+            if (!seen.Add(module.Name))
+            {
+                return;
+            }
+
+            foreach (string import in module.Imports)
+            {
+                if (byName.TryGetValue(import, out var dependency))
+                {
+                    Visit(dependency);
+                }
+            }
+
+            loadOrder.Add(module);
+        }
+    }
+
+    /// <summary>True when <paramref name="library"/> is the library its module has loaded now (not replaced, not unloaded).</summary>
+    private bool IsLoadedLibrary(ModuleLibrary library) => _modules.TryGetValue(library.Module, out var module) && module.Library == library;
 
     /// <summary>
     /// Each module's handlers once, in depth-first post-order from the root: leaves first, the root last. A native

@@ -48,6 +48,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private bool _reloading;
     private bool _disposed;
     private HashSet<string>? _reloadedNow;
+
+    // The module whose init code (or native handler) runs now, on the thread holding the lock: its lookups are recorded.
+    private ModuleDescriptor? _initModule;
+    private readonly DroppedGlobals _droppedGlobals = new();
     private Transaction? _transaction;
     private HcrStartOptions _start = new();
 
@@ -78,6 +82,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             ReportBadCallsToStandardError = options.ReportToStandardError,
         };
         Retention = new ImageRetention(options.MaxRetainedGenerations, options.QuiescenceTimeout, message => Report(message, failsLoad: false));
+        Table.Quiescence = Retention;
+        Table.SlotReused += (_, e) => Report(e.ToString(), failsLoad: false);
         _modulesByName = _modules.GetAlternateLookup<ReadOnlySpan<char>>();
         _root = new ModuleDescriptor(options.RootModuleName, isRoot: true, _lock);
         _modules.Add(_root.Name, _root);
@@ -320,7 +326,8 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     private nint AddProc(ModuleDescriptor descriptor, scoped in SymbolKey name, nint target)
     {
         using var write = BeginWrite(modules: false);
-        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, Table.Allocate(target), target, _generation);
+        string text = name.ToString();
+        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, text, Table.Allocate(target, descriptor.Name, text), target, _generation);
         descriptor.ProcTable.Add(proc, proc.Address);
         _transaction?.OnUndo(UndoAddProc(descriptor, proc));
         return proc.Address;
@@ -588,8 +595,19 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     {
         lock (_lock)
         {
-            return ModuleOrThrow(module).GlobalTable.Find(name)
-                ?? throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
+            var descriptor = ModuleOrThrow(module);
+            var global = descriptor.GlobalTable.Find(name);
+            if (_initModule?.Library is { } holder && holder.Module != descriptor.Name)
+            {
+                // Init code stores what it looks up: the library holds this address until it is replaced or looks again.
+                _droppedGlobals.LookedUpAgain(holder, descriptor.Name, global?.Name ?? name.ToString());
+                if (global is not null)
+                {
+                    (global.Holders ??= []).Add(holder);
+                }
+            }
+
+            return global ?? throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
         }
     }
 
@@ -677,6 +695,12 @@ public sealed unsafe partial class HcrRuntime : IDisposable
             foreach (var module in _modules.Values.ToList())
             {
                 FreeModule(module, releaseSlots: false, retired: null);
+            }
+
+            // No module code runs any more: dropped globals kept for their holders go now, without waiting for threads.
+            foreach (nint block in _droppedGlobals.TakeAll())
+            {
+                NativeMemory.AlignedFree((void*)block);
             }
 
             Retention.ReleaseAll();

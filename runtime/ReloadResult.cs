@@ -4,7 +4,7 @@ namespace HcrLab.Runtime;
 /// <param name="Reloaded">False for a reload that found nothing changed and did nothing at all.</param>
 /// <param name="Generation">The runtime's generation afterwards.</param>
 /// <param name="LoadedModules">Modules loaded (new or changed), dependencies first.</param>
-/// <param name="UnloadedModules">Modules no longer reachable from the root, unloaded with their globals freed.</param>
+/// <param name="UnloadedModules">Modules no longer reachable from the root, unloaded with their globals freed, importers first (the reverse of their load order).</param>
 public sealed record ReloadResult(bool Reloaded, long Generation, IReadOnlyList<string> LoadedModules, IReadOnlyList<string> UnloadedModules)
 {
     public static ReloadResult NoChange(long generation) => new(false, generation, [], []);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HcrLab.Scenarios;
 
 /// <summary>
@@ -26,6 +24,12 @@ public sealed class ModuleBuilder
     {
     }
 
+    /// <summary>
+    /// How long one compilation may take; past it the compiler's process group is killed and the build fails (a source
+    /// that includes a FIFO or a device would otherwise keep gcc reading forever).
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>The compiler's full path.</summary>
     public string Compiler { get; }
 
@@ -50,23 +54,19 @@ public sealed class ModuleBuilder
     {
         string temporary = $"{output}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         string[] arguments = [.. BaseFlags, .. flags ?? [], "-o", temporary, source];
-        var start = new ProcessStartInfo(Compiler) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        string command = string.Join(' ', [Compiler, .. arguments.Select(Quote)]);
         try
         {
-            using var process = Process.Start(start)!;
-            var standardOutput = process.StandardOutput.ReadToEndAsync();
-            string errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            string messages = (standardOutput.Result + errors).TrimEnd();
-            if (process.ExitCode != 0)
+            var run = ChildProcess.Run(Compiler, arguments, Timeout, maxOutputChars: 1 << 20);
+            string messages = (run.StandardOutput + run.StandardError).TrimEnd();
+            if (run.TimedOut)
             {
-                string command = string.Join(' ', [Compiler, .. arguments.Select(Quote)]);
-                throw new ModuleBuildException(source, command, process.ExitCode, messages);
+                throw new ModuleBuildException(source, command, $"the compiler did not finish within {Timeout.TotalSeconds:0} s; its process group was killed", messages);
+            }
+
+            if (run.ExitCode != 0)
+            {
+                throw new ModuleBuildException(source, command, $"exit code {run.ExitCode}", messages);
             }
 
             File.Move(temporary, output, overwrite: true);

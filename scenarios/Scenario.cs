@@ -5,19 +5,31 @@ public sealed record Scenario(string Name, string Directory, string StepsPath, I
 {
     public const string StepsFileName = "steps.hcr";
 
+    /// <summary>The largest steps file read (the shipped ones are a few kilobytes).</summary>
+    public const long MaxStepsFileBytes = 1 << 20;
+
     /// <summary>Reads <c>steps.hcr</c> in <paramref name="directory"/>.</summary>
     /// <exception cref="StepsFileException">A malformed line.</exception>
     /// <exception cref="FileNotFoundException">The folder has no steps file.</exception>
+    /// <exception cref="UnreadableFileException">The steps file cannot be read, is not a regular file, or is too large.</exception>
     public static Scenario Load(string directory)
     {
         string full = Path.GetFullPath(directory);
         string steps = Path.Combine(full, StepsFileName);
-        if (!File.Exists(steps))
+        try
+        {
+            _ = UnixFile.OfLink(steps);
+        }
+        catch (FileNotFoundException)
         {
             throw new FileNotFoundException($"{full} has no {StepsFileName}: it is not a scenario", steps);
         }
+        catch (IOException e)
+        {
+            throw new UnreadableFileException(steps, $"it cannot be examined ({e.Message})");
+        }
 
-        return new Scenario(Path.GetFileName(full), full, steps, StepsParser.Parse(File.ReadAllText(steps), Path.Combine(Path.GetFileName(full), StepsFileName)));
+        return new Scenario(Path.GetFileName(full), full, steps, StepsParser.Parse(BoundedFile.ReadAllText(steps, MaxStepsFileBytes), Path.Combine(Path.GetFileName(full), StepsFileName)));
     }
 
     /// <summary>The (module, version) pairs its <c>use</c> steps put in place, first use first.</summary>

@@ -36,9 +36,28 @@ public static class ScenarioCatalog
         return null;
     }
 
-    /// <summary>The scenario folders under <paramref name="root"/> (those with a steps file), in name order.</summary>
+    /// <summary>
+    /// The scenario folders under <paramref name="root"/> (those with a steps file), in name order. A folder whose steps
+    /// file cannot be looked for (the folder is not readable) is listed too, so that running it fails and says why
+    /// instead of the scenario silently dropping out of <c>--all</c>.
+    /// </summary>
     public static IReadOnlyList<string> List(string root) =>
-        [.. Directory.EnumerateDirectories(root)
-            .Where(d => File.Exists(Path.Combine(d, Scenario.StepsFileName)))
-            .Order(StringComparer.Ordinal)];
+        [.. Directory.EnumerateDirectories(root).Where(MayBeScenario).Order(StringComparer.Ordinal)];
+
+    private static bool MayBeScenario(string folder)
+    {
+        try
+        {
+            _ = UnixFile.OfLink(Path.Combine(folder, Scenario.StepsFileName));
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
 }

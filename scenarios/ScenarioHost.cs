@@ -35,11 +35,23 @@ public sealed unsafe partial class ScenarioHost : IDisposable
 
     /// <summary>
     /// Runs the scenario in <paramref name="scenarioDirectory"/> with the module versions the parent prepared in
-    /// <paramref name="workDirectory"/>. Returns 0 when every step ran (whether or not it matched), 2 when the host
-    /// itself could not run.
+    /// <paramref name="workDirectory"/>; the first line of <paramref name="input"/> is the run's key
+    /// (<see cref="Transcript"/>), read before any module is loaded. Returns 0 when every step ran (whether or not it
+    /// matched), 2 when the host itself could not run.
     /// </summary>
-    public static int Run(string scenarioDirectory, string workDirectory, TextWriter output)
+    public static int Run(string scenarioDirectory, string workDirectory, TextReader input, TextWriter output)
     {
+        Transcript transcript;
+        try
+        {
+            transcript = new Transcript(input.ReadLine() ?? "");
+        }
+        catch (ArgumentException)
+        {
+            output.WriteLine($"hcrlab scenario host: standard input must start with the run's key ({Transcript.KeyLength} lowercase hex digits); this command is run by 'hcrlab scenario run'");
+            return 2;
+        }
+
         try
         {
             MakeNativeStandardOutputLineBuffered();
@@ -47,17 +59,17 @@ public sealed unsafe partial class ScenarioHost : IDisposable
             using var host = new ScenarioHost(scenario, workDirectory, output);
             for (int i = 0; i < scenario.Steps.Count; i++)
             {
-                output.WriteLine(Transcript.StepStarted(i));
+                output.WriteLine(transcript.StepStarted(i));
                 string actual = host.Execute(scenario.Steps[i]);
-                output.WriteLine(Transcript.StepDone(i, actual));
+                output.WriteLine(transcript.StepDone(i, actual));
             }
 
-            output.WriteLine(Transcript.End);
+            output.WriteLine(transcript.End);
             return 0;
         }
         catch (Exception e)
         {
-            output.WriteLine(Transcript.Fault($"{e.GetType().Name}: {e.Message}"));
+            output.WriteLine(transcript.Fault($"{e.GetType().Name}: {e.Message}"));
             return 2;
         }
     }
@@ -135,15 +147,30 @@ public sealed unsafe partial class ScenarioHost : IDisposable
         long value;
         try
         {
-            value = *(long*)_runtime.GetGlobal(step.Module, step.Name);
+            value = ReadInteger(_runtime.GetGlobalSymbol(step.Module, step.Name));
         }
-        catch (HcrException e)
+        catch (Exception e) when (e is HcrException or NotSupportedException)
         {
             return step.Error?.Matches(null, e.Message) == true ? step.Text : $"{Left(step)} -> error: {OneLine(e.Message)}";
         }
 
         return step.Value == value ? step.Text : $"{Left(step)} -> {value}";
     }
+
+    /// <summary>
+    /// A global of 1, 2, 4 or 8 bytes as a signed integer of its registered size (a <c>char</c> global is one byte: reading
+    /// 8 would take in its neighbours' memory).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Any other size.</exception>
+    private static long ReadInteger(GlobalSymbol global) => global.Size switch
+    {
+        1 => *(sbyte*)global.Address,
+        2 => *(short*)global.Address,
+        4 => *(int*)global.Address,
+        8 => *(long*)global.Address,
+        _ => throw new NotSupportedException(
+            $"global '{global.Name}' of module '{global.Module}' is {global.Size} bytes; a global step reads integers of 1, 2, 4 or 8 bytes"),
+    };
 
     private string Reload(ReloadStep step)
     {

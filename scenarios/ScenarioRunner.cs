@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,6 +14,21 @@ public sealed class ScenarioRunner
 {
     /// <summary>The work folder's subfolder holding each version's library as <c>a.v2.so</c>.</summary>
     public const string VersionsFolder = "versions";
+
+    /// <summary>The largest module source (or hcr.h) read to compute a build's key.</summary>
+    public const long MaxSourceBytes = 4 << 20;
+
+    /// <summary>
+    /// Lines a step may print beyond those it expects; past them the rest is dropped and the scenario fails with
+    /// "output truncated" (a module printing without end would otherwise cost memory and a slow diff).
+    /// </summary>
+    public const int MaxExtraOutputLinesPerStep = 1000;
+
+    /// <summary>Characters of the host's standard output (and, separately, standard error) read at most.</summary>
+    public const int MaxHostOutputChars = 16 << 20;
+
+    /// <summary>The largest prebuilt library taken from a scenario folder.</summary>
+    public const long MaxLibraryBytes = 256 << 20;
 
     private readonly HostCommand _host;
     private readonly string _include;
@@ -35,8 +51,12 @@ public sealed class ScenarioRunner
     /// <summary>How long one scenario's child may run.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Where built libraries are kept, keyed by a hash of source, header and flags, so a rerun builds nothing new.</summary>
-    public string BuildCache { get; init; } = Path.Combine(Path.GetTempPath(), "hcrlab-scenario-builds");
+    /// <summary>
+    /// Where built libraries are kept, keyed by a hash of source, header and flags, so a rerun builds nothing new; null
+    /// (the default) for <c>scenario-builds</c> in the user's cache (<see cref="PrivateFolder.UserCache"/>). The folder
+    /// must be private to this user (checked before every use): a library found there is loaded without a rebuild.
+    /// </summary>
+    public string? BuildCache { get; init; }
 
     public ScenarioResult Run(string scenarioDirectory)
     {
@@ -47,19 +67,20 @@ public sealed class ScenarioRunner
         {
             scenario = Scenario.Load(scenarioDirectory);
         }
-        catch (Exception e) when (e is StepsFileException or FileNotFoundException)
+        catch (Exception e) when (e is StepsFileException or FileNotFoundException or UnreadableFileException)
         {
             return ScenarioResult.Failed(name, clock.Elapsed, $"steps file: {e.Message}");
         }
 
-        string work = Path.Combine(Path.GetTempPath(), $"hcrlab-scenario-{name}-{Guid.NewGuid():N}");
+        // A fresh folder with a random name, created 0700: nobody else can put a library where the host loads from.
+        string work = Directory.CreateTempSubdirectory($"hcrlab-scenario-{name}-").FullName;
         try
         {
             try
             {
                 PrepareVersions(scenario, Path.Combine(work, VersionsFolder));
             }
-            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException)
+            catch (Exception e) when (e is ModuleBuildException or CompilerNotFoundException or ScenarioFileException or PrivateFolderException or UnreadableFileException)
             {
                 return ScenarioResult.Failed(name, clock.Elapsed, $"build: {e.Message}");
             }
@@ -95,7 +116,7 @@ public sealed class ScenarioRunner
             }
             else if (File.Exists(prebuilt))
             {
-                File.Copy(prebuilt, target);
+                BoundedFile.Copy(prebuilt, target, MaxLibraryBytes);
             }
             else
             {
@@ -109,11 +130,11 @@ public sealed class ScenarioRunner
         string[] flags = ["-I", _include, $"-DHCR_MODULE=\"{module}\"", $"-DHCR_VERSION={version}"];
         string header = Path.Combine(_include, "hcr.h");
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, File.ReadAllText(header), File.ReadAllText(source)]))))[..24];
-        string output = Path.Combine(BuildCache, $"{module}.v{version}.{key}.so");
+            string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, BoundedFile.ReadAllText(header, MaxSourceBytes), BoundedFile.ReadAllText(source, MaxSourceBytes)]))))[..24];
+        string cache = BuildCache is null ? PrivateFolder.UserCache("scenario-builds") : PrivateFolder.Ensure(BuildCache);
+        string output = Path.Combine(cache, $"{module}.v{version}.{key}.so");
         if (!File.Exists(output))
         {
-            Directory.CreateDirectory(BuildCache);
             _builder ??= new ModuleBuilder();
             _builder.Build(source, output, flags);
         }
@@ -123,39 +144,28 @@ public sealed class ScenarioRunner
 
     private ScenarioResult RunHost(Scenario scenario, string work, Stopwatch clock)
     {
-        var start = new ProcessStartInfo(_host.FileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (string argument in (IEnumerable<string>)[.. _host.Arguments, scenario.Directory, work])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {_host.FileName}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        bool exited = process.WaitForExit(Timeout);
-        if (!exited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-
-        string standardError = error.Result;
-        var run = HostRun.Read(output.Result.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario);
+        // The key goes on standard input, which the host reads before it loads any module (see Transcript).
+        string key = Transcript.NewKey();
+        var child = ChildProcess.Run(_host.FileName, [.. _host.Arguments, scenario.Directory, work], Timeout, input: key + "\n",
+            maxOutputChars: MaxHostOutputChars, environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
+        bool exited = !child.TimedOut;
+        string standardError = child.StandardError;
+        var run = HostRun.Read(child.StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario, new Transcript(key));
         var expected = scenario.ExpectedTranscript;
         var actual = run.Transcript;
         string? ending = !exited
             ? $"the host did not finish within {Timeout.TotalSeconds:0} s{run.DuringStep(scenario)}; it was killed"
             : run.Fault is { } fault
                 ? $"the host failed: {fault}"
-                : !run.Ended || process.ExitCode != 0
-                    ? $"the host died ({DescribeExit(process.ExitCode)}){run.DuringStep(scenario)}"
-                    : null;
+                : !run.Ended || child.ExitCode != 0
+                    ? $"the host died ({DescribeExit(child.ExitCode ?? 0)}){run.DuringStep(scenario)}"
+                    : run.Truncated is { } step
+                        ? $"output truncated: {Describe(scenario, step)} printed more than {AllowedOutputLines(scenario, step)} lines"
+                        : child.Truncated
+                            ? string.Create(CultureInfo.InvariantCulture, $"output truncated: the host wrote more than {MaxHostOutputChars:N0} characters")
+                            : run.Completed != scenario.Steps.Count
+                        ? $"the host ended after {run.Completed} of {scenario.Steps.Count} steps"
+                        : null;
         if (ending is not null)
         {
             actual = [.. actual, $"!! {ending}"];
@@ -189,55 +199,77 @@ public sealed class ScenarioRunner
     }
 
     /// <summary>The child's standard output, read back: the actual transcript, how far it got and how it ended.</summary>
-    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, bool Ended, string? Fault)
+    private static int AllowedOutputLines(Scenario scenario, int step) =>
+        (step < scenario.Steps.Count ? scenario.Steps[step].ExpectedOutput.Count : 0) + MaxExtraOutputLinesPerStep;
+
+    private static string Describe(Scenario scenario, int step) =>
+        $"step {step + 1}, {scenario.Name}/{Scenario.StepsFileName}:{scenario.Steps[step].Line}: {scenario.Steps[step].Text}";
+
+    private sealed record HostRun(IReadOnlyList<string> Transcript, int LastStarted, bool LastDone, int Completed, bool Ended, string? Fault, int? Truncated)
     {
-        public static HostRun Read(IReadOnlyList<string> lines, Scenario scenario)
+        /// <summary>
+        /// Lines that start with this run's marker are the host's; the rest are the modules' output. The host's lines
+        /// must come in order (step 0 started, done, step 1 started, ...): anything else ends the reading with a fault,
+        /// never an index out of range.
+        /// </summary>
+        public static HostRun Read(IReadOnlyList<string> lines, Scenario scenario, Transcript protocol)
         {
             var transcript = new List<string>();
-            int started = -1, stepAt = -1;
+            int started = -1, stepAt = -1, completed = 0, printed = 0;
+            int? truncated = null;
             bool done = true, ended = false;
             string? fault = null;
             foreach (string line in lines)
             {
-                if (!line.StartsWith(Scenarios.Transcript.Marker, StringComparison.Ordinal))
+                if (!line.StartsWith(protocol.Marker, StringComparison.Ordinal))
                 {
-                    if (line.Length > 0 || transcript.Count > 0 || started >= 0)
+                    // Output before the first step counts against the first step.
+                    int step = Math.Max(started, 0);
+                    if (printed >= AllowedOutputLines(scenario, step))
+                    {
+                        truncated ??= step;
+                    }
+                    else if (line.Length > 0 || transcript.Count > 0 || started >= 0)
                     {
                         transcript.Add(Scenarios.Transcript.OutputLine(line));
+                        printed++;
                     }
 
                     continue;
                 }
 
-                string[] parts = line[Scenarios.Transcript.Marker.Length..].Split(' ', 3);
+                string[] parts = line[protocol.Marker.Length..].Split(' ', 3);
+                int index = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed : -1;
                 switch (parts[0])
                 {
-                    case "step" when int.TryParse(parts[1], out int index):
+                    case "step" when parts.Length == 2 && done && !ended && index == started + 1 && index < scenario.Steps.Count:
                         // The step's line goes before the output it prints; it is replaced by what the step gave when it is done.
                         started = index;
+                        printed = index == 0 ? printed : 0;
                         stepAt = transcript.Count;
                         done = false;
                         transcript.Add(scenario.Steps[index].Text);
                         break;
-                    case "done" when parts.Length == 3:
+                    case "done" when parts.Length == 3 && !done && index == started:
                         transcript[stepAt] = parts[2];
                         done = true;
+                        completed++;
                         break;
-                    case "end":
+                    case "end" when parts.Length == 1 && done:
                         ended = true;
                         break;
                     case "fault":
-                        fault = line[(Scenarios.Transcript.Marker.Length + "fault ".Length)..];
+                        fault = line[(protocol.Marker.Length + "fault".Length)..].Trim();
                         break;
+                    default:
+                        string shown = line.Length <= 200 ? line : line[..200] + "...";
+                        return new HostRun(transcript, started, done, completed, false, $"a protocol line out of order or malformed: '{shown}' (after step {started + 1} of {scenario.Steps.Count})", truncated);
                 }
             }
 
-            return new HostRun(transcript, started, done, ended, fault);
+            return new HostRun(transcript, started, done, completed, ended, fault, truncated);
         }
 
-        public string DuringStep(Scenario scenario) =>
-            LastStarted < 0 || LastDone
-                ? ""
-                : $" during step {LastStarted + 1}, {scenario.Name}/{Scenario.StepsFileName}:{scenario.Steps[LastStarted].Line}: {scenario.Steps[LastStarted].Text}";
+        public string DuringStep(Scenario scenario) => LastStarted < 0 || LastDone ? "" : $" during {Describe(scenario, LastStarted)}";
     }
 }

@@ -20,7 +20,7 @@ public sealed record StartStep(int Line, string Text, IReadOnlyList<string> Impo
 public sealed record CallStep(int Line, string Text, string Module, string Proc, IReadOnlyList<long> Arguments, long? Result, ExpectedError? Error)
     : ScenarioStep(Line, Text);
 
-/// <summary><c>global a counter -&gt; 3</c>: read a 64-bit global.</summary>
+/// <summary><c>global a counter -&gt; 3</c>: read an integer global of 1, 2, 4 or 8 bytes (its registered size), sign-extended.</summary>
 public sealed record GlobalStep(int Line, string Text, string Module, string Name, long? Value, ExpectedError? Error) : ScenarioStep(Line, Text);
 
 /// <summary><c>reload-needed -&gt; yes|no</c>.</summary>

@@ -18,11 +18,11 @@ public static class StepsParser
     public static IReadOnlyList<string> Keywords { get; } =
         ["use", "start", "call", "global", "reload-needed", "reload", "bad-call", "generation", "modules", "main-handlers"];
 
-    public static IReadOnlyList<ScenarioStep> ParseFile(string path) => Parse(File.ReadAllText(path), path);
+    public static IReadOnlyList<ScenarioStep> ParseFile(string path) => Parse(BoundedFile.ReadAllText(path, Scenario.MaxStepsFileBytes), path);
 
     /// <param name="text">The steps file's contents.</param>
     /// <param name="file">The name errors give for the file.</param>
-    /// <exception cref="StepsFileException">A line is not a step, an output line or a comment.</exception>
+    /// <exception cref="StepsFileException">A line is not a step, an output line or a comment; or there is no step at all.</exception>
     public static IReadOnlyList<ScenarioStep> Parse(string text, string file)
     {
         var steps = new List<ScenarioStep>();
@@ -54,7 +54,9 @@ public static class StepsParser
         }
 
         Flush();
-        return steps;
+
+        // A scenario that checks nothing would pass vacuously.
+        return steps.Count > 0 ? steps : throw new StepsFileException(file, lines.Length, "no steps: a scenario needs at least one step");
 
         void Flush()
         {
@@ -145,9 +147,16 @@ public static class StepsParser
             }
         }
 
+        // Module names become file names (a.v1.so, the runtime's copies) and names of procs and globals are C's:
+        // identifiers only, so that no name can reach outside the work folder ('/abs/path', '..').
         string Name(string word)
         {
-            Require(word != Arrow && !word.Contains(':', StringComparison.Ordinal), "a name without ':'");
+            Require(word != Arrow, "a name before '->'");
+            if (!IsIdentifier(word))
+            {
+                throw new StepsFileException(file, number, $"'{word}' is not a name: module, proc and global names are identifiers (ASCII letters, digits and '_', not starting with a digit)");
+            }
+
             return word;
         }
 
@@ -179,6 +188,9 @@ public static class StepsParser
             Require(words.Length == 1, $"{keyword} ... -> INTEGER");
             return Integer(words[0]);
         }
+
+        static bool IsIdentifier(string word) =>
+            word.Length > 0 && !char.IsAsciiDigit(word[0]) && word.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
         static bool IsError(string[] words) => words.Length > 0 && (words[0] == "error" || words[0].StartsWith("error:", StringComparison.Ordinal));
 

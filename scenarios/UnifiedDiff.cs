@@ -1,8 +1,9 @@
 using System.Text;
+using DiffPlex;
 
 namespace HcrLab.Scenarios;
 
-/// <summary>A unified diff of two lists of lines (longest common subsequence; transcripts are a few hundred lines at most).</summary>
+/// <summary>A unified diff of two lists of lines, in memory linear in their lengths.</summary>
 public static class UnifiedDiff
 {
     public static string Create(IReadOnlyList<string> expected, IReadOnlyList<string> actual, string expectedName = "expected",
@@ -53,35 +54,49 @@ public static class UnifiedDiff
     // Unified diff ranges are 1-based; an empty range names the line before it.
     private static string Range(int start, int count) => count == 0 ? $"{start},0" : count == 1 ? $"{start + 1}" : $"{start + 1},{count}";
 
+    /// <summary>
+    /// The edit script from DiffPlex (Myers' O(ND) algorithm in linear memory): its blocks of deleted and inserted lines,
+    /// with the equal lines between them, deletions before insertions as unified diffs show them.
+    /// </summary>
     private static List<(char Kind, string Text, int Old, int New)> Edits(IReadOnlyList<string> a, IReadOnlyList<string> b)
     {
-        int[,] common = new int[a.Count + 1, b.Count + 1];
-        for (int i = a.Count - 1; i >= 0; i--)
-        {
-            for (int j = b.Count - 1; j >= 0; j--)
-            {
-                common[i, j] = a[i] == b[j] ? common[i + 1, j + 1] + 1 : Math.Max(common[i + 1, j], common[i, j + 1]);
-            }
-        }
-
+        var result = Differ.Instance.CreateDiffs(Joined(a), Joined(b), ignoreWhiteSpace: false, ignoreCase: false, LineChunker.Instance);
         var edits = new List<(char, string, int, int)>();
         int x = 0, y = 0;
-        while (x < a.Count || y < b.Count)
+        foreach (var block in result.DiffBlocks)
         {
-            if (x < a.Count && y < b.Count && a[x] == b[y])
+            while (x < block.DeleteStartA)
             {
                 edits.Add((' ', a[x], x++, y++));
             }
-            else if (x < a.Count && (y == b.Count || common[x + 1, y] >= common[x, y + 1]))
+
+            for (int i = 0; i < block.DeleteCountA; i++)
             {
                 edits.Add(('-', a[x], x++, y));
             }
-            else
+
+            for (int i = 0; i < block.InsertCountB; i++)
             {
                 edits.Add(('+', b[y], x, y++));
             }
         }
 
+        while (x < a.Count)
+        {
+            edits.Add((' ', a[x], x++, y++));
+        }
+
         return edits;
+    }
+
+    // Every line ends with '\n' so that no lines and one empty line differ; the chunker drops what follows the last.
+    private static string Joined(IReadOnlyList<string> lines) => string.Concat(lines.Select(line => line + "\n"));
+
+    /// <summary>Splits at '\n' only (transcript lines hold no other line ending), so chunk k is line k.</summary>
+    private sealed class LineChunker : IChunker
+    {
+        public static readonly LineChunker Instance = new();
+
+        public IReadOnlyList<string> Chunk(string text) => text.Split('\n')[..^1];
     }
 }

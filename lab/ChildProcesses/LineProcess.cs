@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
+using HcrLab.Scenarios;
 
 namespace HcrLab.Lab.ChildProcesses;
 
@@ -12,15 +12,13 @@ namespace HcrLab.Lab.ChildProcesses;
 /// one <c>kill(-pid)</c> ends it with everything it started. Lines are read by background threads and bounded, so a
 /// child that babbles or hangs costs the lab neither memory nor a blocked thread. Not thread-safe.
 /// </summary>
-public sealed partial class LineProcess : IDisposable
+public sealed class LineProcess : IDisposable
 {
     /// <summary>Longest line read; a longer one arrives as <see cref="OverlongLine"/>, never held in memory whole.</summary>
     public const int MaxLineChars = 4096;
 
     /// <summary>What <see cref="TryReadLine"/> gives for a line longer than <see cref="MaxLineChars"/>.</summary>
     public const string OverlongLine = "\0overlong";
-
-    private const int SigKill = 9;
 
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly BlockingCollection<string?> _lines = new();
@@ -29,21 +27,13 @@ public sealed partial class LineProcess : IDisposable
     /// <exception cref="Win32Exception">The program cannot be started.</exception>
     public LineProcess(string program, IReadOnlyList<string> arguments)
     {
-        var start = new ProcessStartInfo("setsid")
+        var process = ChildProcess.StartInOwnGroup(program, arguments, start =>
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(false),
-        };
-        start.ArgumentList.Add(program);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new Win32Exception($"cannot start {program}");
+            start.RedirectStandardInput = true;
+            start.RedirectStandardOutput = true;
+            start.RedirectStandardError = true;
+            start.StandardInputEncoding = new UTF8Encoding(false);
+        });
         _process = process;
         var lines = _lines;
         new Thread(() => ReadLines(process.StandardOutput, line => lines.Add(line), () => lines.Add(null))) { IsBackground = true, Name = "child stdout" }.Start();
@@ -118,8 +108,7 @@ public sealed partial class LineProcess : IDisposable
         {
             if (!process.HasExited)
             {
-                _ = Kill(-process.Id, SigKill);
-                process.Kill(entireProcessTree: true);
+                ChildProcess.KillGroup(process);
             }
 
             process.WaitForExit(deadline);
@@ -149,29 +138,11 @@ public sealed partial class LineProcess : IDisposable
 
     private static void ReadLines(StreamReader reader, Action<string?> line, Action atEnd)
     {
-        var current = new StringBuilder();
-        bool overlong = false;
-        var buffer = new char[1024];
         try
         {
-            int read;
-            while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+            foreach (var read in BoundedLines.Read(reader, MaxLineChars, unterminatedLastLine: false))
             {
-                for (int i = 0; i < read; i++)
-                {
-                    char c = buffer[i];
-                    if (c == '\n')
-                    {
-                        line(overlong ? OverlongLine : current.ToString().TrimEnd('\r'));
-                        current.Clear();
-                        overlong = false;
-                    }
-                    else if (!overlong && current.Append(c).Length > MaxLineChars)
-                    {
-                        overlong = true;
-                        current.Clear();
-                    }
-                }
+                line(read.Overlong ? OverlongLine : read.Text);
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
@@ -181,7 +152,4 @@ public sealed partial class LineProcess : IDisposable
 
         atEnd();
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

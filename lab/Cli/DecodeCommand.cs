@@ -61,6 +61,12 @@ public static class DecodeCommand
                 return HcrLabCli.UsageError;
             }
 
+            if (!JumpDisassembler.TryLoad(out string? missing))
+            {
+                error.WriteLine($"hcrlab decode: {missing}");
+                return HcrLabCli.MissingLibrary;
+            }
+
             using var disassembler = new JumpDisassembler();
             var found = JumpRecognizer.Recognize(isa, slot, bytes, disassembler);
             int used = found?.Plan.Size ?? 0;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using HcrLab.Encoders;
+using HcrLab.Lab.ChildProcesses;
 using HcrLab.Lab.Disassembly;
 using HcrLab.Lab.External;
 
@@ -96,6 +97,13 @@ public static class EncodeCommand
 
             if (parsed.GetValue(batch))
             {
+                // Batch JSON lines carry the disassembly; hex lines (text and hex formats) need no Capstone.
+                if (json && !JumpDisassembler.TryLoad(out string? absent))
+                {
+                    error.WriteLine($"hcrlab encode: {absent}");
+                    return HcrLabCli.MissingLibrary;
+                }
+
                 return RunBatch(Shipped(encoder, forced, patchMode, json), json ? encoder.Facts.Isa : null, patchMode, input, output, error);
             }
 
@@ -115,6 +123,13 @@ public static class EncodeCommand
             {
                 error.WriteLine($"hcrlab encode: {e.Message}");
                 return HcrLabCli.UsageError;
+            }
+
+            // The text and JSON formats show the disassembly; only hex needs no Capstone.
+            if (parsed.GetValue(format) != "hex" && !JumpDisassembler.TryLoad(out string? missing))
+            {
+                error.WriteLine($"hcrlab encode: {missing}");
+                return HcrLabCli.MissingLibrary;
             }
 
             try
@@ -201,6 +216,9 @@ public static class EncodeCommand
         return HcrLabCli.UsageError;
     }
 
+    /// <summary>The longest line <c>--batch</c> reads; a longer one is refused, and only its start is shown.</summary>
+    public const int MaxBatchLineChars = 1024;
+
     /// <summary>One output line per input pair: hex, or with <paramref name="jsonFor"/> (the instruction set the lines name) a JSON object.</summary>
     private static int RunBatch(BatchEncoder encode, InstructionSet? jsonFor, PatchMode mode, TextReader input, TextWriter output, TextWriter error)
     {
@@ -217,9 +235,18 @@ public static class EncodeCommand
 
         int exit = HcrLabCli.Success;
         int lineNumber = 0;
-        while (input.ReadLine() is { } line)
+        foreach (var (line, overlong) in BoundedLines.Read(input, MaxBatchLineChars, unterminatedLastLine: true))
         {
             lineNumber++;
+            if (overlong)
+            {
+                string tooLong = $"longer than {MaxBatchLineChars} characters (a pair of 64-bit addresses and a comment fit easily), starting '{line[..40]}...'";
+                error.WriteLine($"line {lineNumber}: {tooLong}");
+                Unanswered(null, null, tooLong);
+                exit = HcrLabCli.UsageError;
+                continue;
+            }
+
             string text = line.Split('#', 2)[0].Trim();
             if (text.Length == 0)
             {
@@ -264,7 +291,7 @@ public static class EncodeCommand
             ? "literal: none"
             : $"literal: {plan.Form.LiteralBytes} bytes at +{plan.LiteralOffset} (0x{plan.LiteralAddress:x})");
         output.WriteLine(plan.NeedsCacheMaintenance
-            ? $"cache:   clean and invalidate the instruction cache over [0x{plan.Slot:x}, 0x{plan.Slot + (ulong)plan.Size:x}) after writing"
+            ? $"cache:   clean and invalidate the instruction cache over {plan.ChangedAddresses} (inclusive) after writing"
             : "cache:   no instruction-cache maintenance needed");
         output.WriteLine("disassembly:");
         foreach (var instruction in report.Instructions)

@@ -4,7 +4,10 @@ using System.CommandLine.Parsing;
 
 namespace HcrLab.Lab.Cli;
 
-/// <summary>The <c>hcrlab</c> command line. Exit codes: 0 success, 1 a check failed or an input cannot be encoded, 2 bad usage, 3 a native library is missing.</summary>
+/// <summary>
+/// The <c>hcrlab</c> command line. Exit codes: 0 success, 1 a check failed or an input cannot be encoded, 2 bad usage
+/// (including standard input or output that cannot be read or written), 3 a native library is missing.
+/// </summary>
 public static class HcrLabCli
 {
     public const int Success = 0;
@@ -21,7 +24,7 @@ public static class HcrLabCli
             VerifyCommand.Create(),
             EncodeCommand.Create(input),
             DecodeCommand.Create(),
-            ScenarioCommand.Create(),
+            ScenarioCommand.Create(input),
             ReportCommand.Create(),
         };
 
@@ -31,7 +34,24 @@ public static class HcrLabCli
             return ReportUsageError(parsed, error);
         }
 
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Unwrap(e) is IOException or UnauthorizedAccessException)
+        {
+            // Standard input a directory, standard output closed or full (or any other file that fails mid-run): one
+            // line, not a trace. The line itself may not get out if standard error is broken too.
+            // A closed descriptor comes as "Access to the path is denied" around the system's own "Bad file descriptor".
+            var failure = Unwrap(e);
+            string reason = failure is UnauthorizedAccessException { InnerException: IOException inner } ? inner.Message : failure.Message;
+            return Report(error, $"hcrlab: input or output failed: {reason}", UsageError);
+        }
+        catch (Exception e)
+        {
+            // What System.CommandLine's own handler did for any other exception: the trace, and exit code 1.
+            return Report(error, $"Unhandled exception: {e}", CheckFailed);
+        }
     }
 
     /// <summary>
@@ -54,8 +74,22 @@ public static class HcrLabCli
             ? parsed.Errors.FirstOrDefault(e => e.Message.Contains($"'{unmatched}'", StringComparison.Ordinal)) ?? parsed.Errors[0]
             : parsed.Errors[0];
         string message = string.Join(' ', first.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        error.WriteLine($"{path}: {message}");
-        error.WriteLine($"Try '{path} --help' for more information.");
-        return UsageError;
+        return Report(error, $"{path}: {message}{Environment.NewLine}Try '{path} --help' for more information.", UsageError);
     }
+
+    private static int Report(TextWriter error, string message, int exitCode)
+    {
+        try
+        {
+            error.WriteLine(message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nowhere left to say it.
+        }
+
+        return exitCode;
+    }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions: [var inner] } ? Unwrap(inner) : e;
 }

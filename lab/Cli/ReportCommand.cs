@@ -96,7 +96,8 @@ public static class ReportCommand
             .GroupBy(r => (r.Arch, r.Form))
             .OrderBy(g => order[g.Key])
             .Select(g => new ReportRow(g.Key.Arch, g.Key.Form, g.Sum(r => r.Cases), g.Sum(r => r.Random), g.Sum(r => r.Passed), g.Sum(r => r.Failed),
-                g.Sum(r => r.Unverified), g.Sum(r => r.Longer), g.Sum(r => r.HostSkipped)))
+                g.Sum(r => r.Unverified), g.Sum(r => r.Longer), g.Sum(r => r.HostSkipped),
+                g.Sum(r => r.Repoints), g.Sum(r => r.Quiesced), g.Sum(r => r.States), g.Sum(r => r.StatesFailed)))
             .ToList();
         return new ReportDocument(
             ReportDocument.VerifySchema,

@@ -33,7 +33,10 @@ public sealed record ReportDocument(
     };
 }
 
-public sealed record ReportRow(string Arch, string Form, int Cases, int Random, int Passed, int Failed, int Unverified, int Longer = 0, int HostSkipped = 0);
+/// <summary>One CPU × form of a report; <c>Repoints</c> … <c>StatesFailed</c> are the intermediate-state check's counts (see <c>StateCounts</c>).</summary>
+public sealed record ReportRow(
+    string Arch, string Form, int Cases, int Random, int Passed, int Failed, int Unverified, int Longer = 0, int HostSkipped = 0,
+    int Repoints = 0, int Quiesced = 0, int States = 0, int StatesFailed = 0);
 
 public sealed record ReportStep(string What, string Form, string Bytes, IReadOnlyList<string> Disassembly);
 

@@ -11,10 +11,18 @@ public static class ReportWriter
 {
     public static void WriteText(VerificationReport report, IAnsiConsole console)
     {
+        // A pipe or a CI log has no width: Spectre assumes 80, which would fold the table's form names.
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            console.Profile.Width = Math.Max(console.Profile.Width, 120);
+        }
+
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn("CPU").AddColumn("form").AddColumn(new TableColumn("cases").RightAligned())
             .AddColumn(new TableColumn("random").RightAligned()).AddColumn(new TableColumn("passed").RightAligned())
-            .AddColumn(new TableColumn("failed").RightAligned()).AddColumn(new TableColumn("unverified").RightAligned());
+            .AddColumn(new TableColumn("failed").RightAligned()).AddColumn(new TableColumn("unverified").RightAligned())
+            .AddColumn(new TableColumn("states").RightAligned()).AddColumn(new TableColumn("state fails").RightAligned())
+            .AddColumn(new TableColumn("quiesced").RightAligned());
         bool external = report.Encoder is not null;
         if (external)
         {
@@ -33,6 +41,7 @@ public static class ReportWriter
             [
                 row.Isa.ShortName(), Markup.Escape(row.Form), row.Cases.ToString(), row.Random.ToString(), row.Passed.ToString(),
                 row.Failed == 0 ? "0" : $"[red]{row.Failed}[/]", row.Unverified.ToString(),
+                row.States.States.ToString(), row.States.Failed == 0 ? "0" : $"[red]{row.States.Failed}[/]", row.States.Quiesced.ToString(),
             ];
             cells = external ? [.. cells, row.Longer.ToString()] : cells;
             table.AddRow(onHost ? [.. cells, row.HostSkipped.ToString()] : cells);
@@ -68,6 +77,12 @@ public static class ReportWriter
             console.WriteLine(
                 $"{report.Unverified} passing cases include a step that only the disassemblers judged: {EmulatorDefects.Summary}");
         }
+
+        var states = report.States;
+        console.WriteLine(
+            $"intermediate states: {states.Repoints} re-points safe while callers run, checked in {states.States} states "
+            + $"(every prefix of their stores, byte mixes of any store that is not single-copy atomic): {states.Failed} failed; "
+            + $"{states.Quiesced} re-points need quiescence (no caller runs during them, so no state is run)");
 
         if (report.Longer > 0)
         {
@@ -105,7 +120,8 @@ public static class ReportWriter
         Math.Round(report.Elapsed.TotalSeconds, 3),
         report.Seed,
         report.Unverified,
-        [.. report.Rows.Select(r => new ReportRow(r.Isa.ShortName(), r.Form, r.Cases, r.Random, r.Passed, r.Failed, r.Unverified, r.Longer, r.HostSkipped))],
+        [.. report.Rows.Select(r => new ReportRow(r.Isa.ShortName(), r.Form, r.Cases, r.Random, r.Passed, r.Failed, r.Unverified, r.Longer, r.HostSkipped,
+            r.States.Repoints, r.States.Quiesced, r.States.States, r.States.Failed))],
         [.. report.Failures.Select(f => new ReportFailure(
             f.Case.Isa.ShortName(),
             f.Case.Form,

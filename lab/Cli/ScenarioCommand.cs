@@ -15,13 +15,13 @@ public static class ScenarioCommand
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static Command Create()
+    public static Command Create(TextReader input)
     {
         var command = new Command("scenario", "Reload scenarios: C modules rebuilt and reloaded while a host keeps running, with exact expected output.")
         {
             CreateList(),
             CreateRun(),
-            CreateHost(),
+            CreateHost(input),
         };
         return command;
     }
@@ -71,6 +71,12 @@ public static class ScenarioCommand
 
             if (!TryFindRoot(parsed.GetValue(directory), error, out string root))
             {
+                return HcrLabCli.UsageError;
+            }
+
+            if (parsed.GetValue(json) is { } jsonFile && !OutputFile.CanWrite(jsonFile.FullName, out string why))
+            {
+                error.WriteLine($"hcrlab scenario run: cannot write --json {jsonFile.FullName}: {why}");
                 return HcrLabCli.UsageError;
             }
 
@@ -130,14 +136,14 @@ public static class ScenarioCommand
     }
 
     /// <summary>The child a scenario runs in; not for people (it prints the transcript protocol).</summary>
-    private static Command CreateHost()
+    private static Command CreateHost(TextReader input)
     {
         var scenario = new Argument<DirectoryInfo>("scenario") { Description = "The scenario folder." };
         var work = new Argument<DirectoryInfo>("work") { Description = "The work folder the parent prepared." };
         var command = new Command("host", "Run one scenario's steps in this process (the child of 'scenario run').") { scenario, work };
         command.Hidden = true;
         command.SetAction(parsed =>
-            ScenarioHost.Run(parsed.GetValue(scenario)!.FullName, parsed.GetValue(work)!.FullName, parsed.InvocationConfiguration.Output));
+            ScenarioHost.Run(parsed.GetValue(scenario)!.FullName, parsed.GetValue(work)!.FullName, input, parsed.InvocationConfiguration.Output));
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HcrLab.Encoders;
+using HcrLab.Lab.Disassembly;
 using HcrLab.Lab.Emulation;
 using HcrLab.Lab.External;
 using HcrLab.Lab.Host;
@@ -78,6 +79,12 @@ public static class VerifyCommand
                 return HcrLabCli.UsageError;
             }
 
+            if (parsed.GetValue(json) is { } jsonFile && !OutputFile.CanWrite(jsonFile.FullName, out string why))
+            {
+                error.WriteLine($"hcrlab verify: cannot write --json {jsonFile.FullName}: {why}");
+                return HcrLabCli.UsageError;
+            }
+
             if (parsed.GetValue(random) is var count && count < 0)
             {
                 error.WriteLine("hcrlab verify: --random must be 0 or more");
@@ -108,8 +115,8 @@ public static class VerifyCommand
                 return HcrLabCli.UsageError;
             }
 
-            // After every usage check: a bad option is exit code 2 whether or not Unicorn is installed.
-            if (!UnicornEngine.TryLoad(out string? problem))
+            // After every usage check: a bad option is exit code 2 whether or not Unicorn and Capstone are installed.
+            if (!UnicornEngine.TryLoad(out string? problem) || !JumpDisassembler.TryLoad(out problem))
             {
                 error.WriteLine($"hcrlab verify: {problem}");
                 return HcrLabCli.MissingLibrary;
@@ -175,12 +182,17 @@ public static class VerifyCommand
             return InstructionSetNames.All;
         }
 
-        return [.. values
+        InstructionSet[] isas = [.. values
             .SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(v => v.Equals("all", StringComparison.OrdinalIgnoreCase) ? InstructionSetNames.All : [ArchitectureNames.Parse(v)])
             .SelectMany(v => v)
             .Distinct()
             .Order()];
+
+        // '--arch ""' or '--arch ,,,' would run no case on no CPU and pass.
+        return isas.Length > 0
+            ? isas
+            : throw new ArgumentException($"--arch names no instruction set: give one or more of {string.Join(", ", InstructionSetNames.All.Select(i => i.ShortName()))} (or all)");
     }
 
     private static VerificationReport RunWithProgress(VerifyOptions options, IAnsiConsole console, TextWriter output)

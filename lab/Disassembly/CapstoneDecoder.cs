@@ -41,6 +41,31 @@ internal sealed class CapstoneDecoder : IDisposable
     private CapstoneArm64Disassembler? _arm64;
 
     /// <summary>
+    /// What the user has to do when Capstone's native library cannot be loaded: it ships inside the Gee.External.Capstone
+    /// package (runtimes/RID/native/libcapstone.so) and is copied next to hcrlab.dll by the build.
+    /// </summary>
+    public const string MissingAdvice =
+        "Capstone (libcapstone.so from the Gee.External.Capstone package, runtimes/<rid>/native/) cannot be loaded: "
+        + "rebuild hcrlab (./build.sh verify restores and builds it) so that the library is copied next to hcrlab.dll";
+
+    /// <summary>Whether Capstone's native library loads here; <paramref name="problem"/> is <see cref="MissingAdvice"/> and the loader's reason when not.</summary>
+    public static bool TryLoad(out string? problem)
+    {
+        try
+        {
+            using var probe = CapstoneDisassembler.CreateArm64Disassembler(Arm64DisassembleMode.Arm);
+            problem = null;
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or EntryPointNotFoundException or TypeInitializationException)
+        {
+            string reason = (e.InnerException ?? e).Message.ReplaceLineEndings(" ");
+            problem = $"{MissingAdvice} ({(reason.Length <= 200 ? reason : reason[..200] + "...")})";
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Decodes from the start of <paramref name="code"/> until the end or the first bytes Capstone cannot decode (it
     /// stops there rather than skipping). Addresses wrap modulo the instruction set's address width.
     /// </summary>

@@ -15,6 +15,9 @@ public sealed class JumpDisassembler : IDisposable
 {
     private readonly CapstoneDecoder _capstone = new();
 
+    /// <summary>Whether the disassemblers can run here (Capstone's native library loads); <paramref name="problem"/> says what to do when not.</summary>
+    public static bool TryLoad(out string? problem) => CapstoneDecoder.TryLoad(out problem);
+
     /// <summary>
     /// Decodes the instruction bytes of <paramref name="plan"/> (only those: Capstone stops at a literal word) at
     /// <see cref="JumpPlan.Slot"/> and reports every way they differ from the plan.

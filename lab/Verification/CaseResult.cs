@@ -15,9 +15,10 @@ public sealed record CaseStep(string What, JumpPlan Plan, string Bytes, IReadOnl
 /// <param name="Note">Something worth knowing about a passing case that is not a failure (an external encoder's answer longer than the shortest form), or null.</param>
 /// <param name="Answer">An external encoder's answer: its bytes and their disassembly (external encoders make no plan, so they have no steps).</param>
 /// <param name="HostSkipped">Why the case was not run on this machine's CPU (<c>--on host|both</c>), or null.</param>
+/// <param name="States">The intermediate states of the case's re-points (none for an external encoder, which makes no plans).</param>
 public sealed record CaseResult(
     JumpCase Case, string Row, string? Failure, IReadOnlyList<CaseStep> Steps, string? Unverified = null, string? Note = null, CaseAnswer? Answer = null,
-    string? HostSkipped = null)
+    string? HostSkipped = null, StateCounts States = default)
 {
     public bool Passed => Failure is null;
 }

@@ -7,20 +7,26 @@ namespace HcrLab.Lab.Verification;
 /// <summary>
 /// Runs cases of one instruction set: the encoder writes the slot into emulated memory, the emulated CPU runs from the
 /// slot and must arrive at the right target stub with nothing else clobbered, and the disassemblers must decode the
-/// intended target. One runner holds one emulator and one disassembler: use one per thread.
+/// intended target. Each re-point is performed as the encoders' store list (<see cref="SlotWriter"/>), and every state a
+/// caller could see while those stores land is run too (<see cref="IntermediateStates"/>) and checked against the CPU's
+/// rules (<see cref="StoreRules"/>). One runner holds one emulator and one disassembler: use one per thread.
 /// </summary>
 public sealed class CaseRunner : ICaseRunner
 {
     private readonly IJumpEncoder _encoder;
+    private readonly Func<IJumpEncoder, JumpPlan, JumpPlan, SlotWrites> _writer;
     private readonly EmulatedCpu _cpu;
     private readonly JumpDisassembler _disassembler = new();
     private string? _unverified;
+    private StateCounts _states;
 
     /// <param name="isa">The instruction set.</param>
     /// <param name="encoder">The encoder under test; the shipped one when null (tests pass a deliberately faulty one).</param>
-    public CaseRunner(InstructionSet isa, IJumpEncoder? encoder = null)
+    /// <param name="writer">The slot writer under test; the shipped <see cref="SlotWriter.Repoint"/> when null (tests plant unsafe ones).</param>
+    public CaseRunner(InstructionSet isa, IJumpEncoder? encoder = null, Func<IJumpEncoder, JumpPlan, JumpPlan, SlotWrites>? writer = null)
     {
         _encoder = encoder ?? JumpEncoders.For(isa);
+        _writer = writer ?? SlotWriter.Repoint;
         _cpu = new EmulatedCpu(isa);
     }
 
@@ -49,9 +55,10 @@ public sealed class CaseRunner : ICaseRunner
     {
         var steps = new List<CaseStep>();
         _unverified = null;
+        _states = default;
         var (expectedForm, expectedRefusal) = c.Expected;
         string row = c.Form ?? expectedForm ?? "refused";
-        CaseResult Fail(string why) => new(c, row, why, steps, _unverified);
+        CaseResult Fail(string why) => new(c, row, why, steps, _unverified, States: _states);
 
         JumpPlan plan;
         try
@@ -84,8 +91,8 @@ public sealed class CaseRunner : ICaseRunner
         _cpu.PlaceStub(c.SecondTarget, secondValue);
 
         // A new case may reuse memory an earlier case ran: its slot is laid out fresh, translations dropped.
-        Span<byte> slot = stackalloc byte[plan.Size];
-        _encoder.Encode(plan, slot);
+        var slot = new byte[plan.Size];
+        SlotWriter.FirstWrite(_encoder, plan).ApplyTo(slot, plan.Slot);
         _cpu.WriteFresh(c.Slot, slot);
         string? failure = Check("first write", plan, firstValue, steps);
         if (failure is not null)
@@ -93,14 +100,14 @@ public sealed class CaseRunner : ICaseRunner
             return Fail(failure);
         }
 
-        var repointed = Repoint(plan, c.SecondTarget, secondValue, "re-point", steps, out failure);
+        var repointed = Repoint(plan, c.SecondTarget, firstValue, secondValue, "re-point", steps, out failure);
         if (failure is not null)
         {
             return Fail(failure);
         }
 
-        Repoint(repointed, c.Target, firstValue, "re-point back", steps, out failure);
-        return failure is null ? new CaseResult(c, row, null, steps, _unverified) : Fail(failure);
+        Repoint(repointed, c.Target, secondValue, firstValue, "re-point back", steps, out failure);
+        return failure is null ? new CaseResult(c, row, null, steps, _unverified, States: _states) : Fail(failure);
     }
 
     public void Dispose()
@@ -110,11 +117,12 @@ public sealed class CaseRunner : ICaseRunner
     }
 
     /// <summary>
-    /// Applies a re-point the way a patcher would: only the bytes the plan says changed are written, and the emulator's
-    /// translations are dropped for exactly that range when the plan says instructions changed. A plan that understates
-    /// its change leaves stale code or stale bytes behind, and the run or the decode after it fails.
+    /// Applies a re-point the way the runtime does: the encoders' stores, in order. Before the last one lands, every
+    /// intermediate state is run (<see cref="RunStates"/>). After it, the emulator's translations are dropped for exactly
+    /// the stored ranges when the plan says instructions changed: a plan that understates its change leaves stale code or
+    /// stale bytes behind, and the run or the decode after it fails.
     /// </summary>
-    private JumpPlan Repoint(in JumpPlan current, ulong target, uint value, string what, List<CaseStep> steps, out string? failure)
+    private JumpPlan Repoint(in JumpPlan current, ulong target, uint oldValue, uint value, string what, List<CaseStep> steps, out string? failure)
     {
         JumpPlan next;
         try
@@ -127,24 +135,49 @@ public sealed class CaseRunner : ICaseRunner
             return current;
         }
 
-        failure = CheckPatchContract(current, next, what);
+        if (next.Changed.End > next.Size || next.Changed.Offset < 0)
+        {
+            failure = $"{what}: changed range {next.Changed} lies outside the {next.Size}-byte encoding";
+            return next;
+        }
+
+        var writes = _writer(_encoder, current, next);
+
+        // The slot's bytes as they are; a longer new form extends into bytes (maybe pages) the slot did not use yet.
+        var before = new byte[writes.After.Length];
+        try
+        {
+            _cpu.Read(current.Slot, before);
+        }
+        catch (UnicornException)
+        {
+            // Past the current encoding the bytes may be on a page nothing mapped yet: they read as zeros.
+            Array.Clear(before);
+            _cpu.Read(current.Slot, before.AsSpan(0, current.Size));
+        }
+
+        // What callers see while the stores land comes first: it says what goes wrong, the contract only what was promised.
+        failure = RunStates(what, writes, before, oldValue, value, out bool ranStates) ?? CheckPatchContract(current, next, writes, what);
         if (failure is not null)
         {
             return next;
         }
 
-        // The slot's bytes as they are; a longer new form extends into bytes (maybe pages) the slot did not use yet.
-        Span<byte> slot = stackalloc byte[Math.Max(current.Size, next.Size)];
-        slot.Clear();
-        _cpu.Read(current.Slot, slot[..current.Size]);
-        _encoder.Write(next, slot);
-        var changed = next.Changed;
-        if (!changed.IsEmpty)
+        // The states ran other bytes from the slot: run the old state again, so that the stores land on the translations
+        // a caller of the old code left, and only the plan's claim of what changed decides which are dropped.
+        if (ranStates)
         {
-            _cpu.Write(next.Slot + (ulong)changed.Offset, slot.Slice(changed.Offset, changed.Length));
+            _cpu.Write(writes.Slot, before);
+            _cpu.RemoveTranslations(writes.Slot, before.Length);
+            _cpu.RunFrom(writes.Slot);
+        }
+
+        foreach (var store in writes.Stores)
+        {
+            _cpu.Write(store.Address, store.Bytes.Span);
             if (next.ChangesInstructions)
             {
-                _cpu.RemoveTranslations(next.Slot + (ulong)changed.Offset, changed.Length);
+                _cpu.RemoveTranslations(store.Address, store.Width);
             }
         }
 
@@ -152,16 +185,90 @@ public sealed class CaseRunner : ICaseRunner
         return next;
     }
 
-    /// <summary>What a re-point plan promises, checked against the mode's contract.</summary>
-    private static string? CheckPatchContract(in JumpPlan current, in JumpPlan next, string what)
+    /// <summary>
+    /// Runs a caller from the slot in every state of <paramref name="writes"/> that the case does not run anyway (the
+    /// states before and after are the previous step's and the next one's), with the translations of the slot dropped
+    /// as a CPU with coherent fetch would see it. Each must return through the old target or the new one, or wait in the
+    /// CPU's self-loop at the slot. Writes that need quiescence are counted, not run: no caller runs during them.
+    /// </summary>
+    private string? RunStates(string what, SlotWrites writes, byte[] before, uint oldValue, uint newValue, out bool ran)
     {
-        if (next.Changed.End > next.Size || next.Changed.Offset < 0)
+        ran = false;
+        if (!writes.WhileCallersRun)
         {
-            return $"{what}: changed range {next.Changed} lies outside the {next.Size}-byte encoding";
+            _states += new StateCounts(0, 1, 0, 0);
+            return null;
         }
 
+        string? broken = StoreRules.Check(_encoder.Facts, writes) is [var first, ..] ? $"{what}: the stores break the CPU's rules: {first}" : null;
+        if (EmulatorDefects.Describe(writes.Plan) is not null || (writes.Previous is { } previous && EmulatorDefects.Describe(previous) is not null))
+        {
+            _states += new StateCounts(1, 0, 0, broken is null ? 0 : 1);
+            return broken;
+        }
+
+        int last = writes.Stores.Count;
+        int states = 0;
+        string? failure = null;
+        foreach (var state in IntermediateStates.Of(_encoder.Facts, writes, before))
+        {
+            states++;
+            if (state.Partial < 0 && (state.Landed == 0 || state.Landed == last))
+            {
+                continue;
+            }
+
+            ran = true;
+            _cpu.Write(writes.Slot, state.Image);
+            _cpu.RemoveTranslations(writes.Slot, state.Image.Length);
+            if (Judge(state, writes, oldValue, newValue) is { } seen)
+            {
+                failure = $"{what}: with {state.Describe(writes)}, the caller saw {Convert.ToHexStringLower(state.Image)} and {seen}";
+                break;
+            }
+        }
+
+        _states += new StateCounts(1, 0, states, failure is null && broken is null ? 0 : 1);
+        return failure is null ? broken : broken is null ? failure : $"{failure}; and {broken[(what.Length + 2)..]}";
+    }
+
+    /// <summary>Why a caller's run in <paramref name="state"/> is not safe, or null when it reached a target or waits in the self-loop.</summary>
+    private string? Judge(SlotState state, SlotWrites writes, uint oldValue, uint newValue)
+    {
+        var outcome = _cpu.RunFrom(writes.Slot);
+        var loop = _encoder.Facts.SelfLoop;
+        string targets = $"neither the old target 0x{writes.Previous?.Target:X} nor the new 0x{writes.Plan.Target:X}";
+        if (outcome.Error is not null)
+        {
+            return $"faulted at 0x{outcome.StoppedAt:X} ({outcome.Error}): {targets}";
+        }
+
+        if (!outcome.ReachedHalt)
+        {
+            bool waits = (outcome.StoppedAt & ~1UL) == writes.Slot && state.Image.AsSpan().StartsWith(loop);
+            return waits ? null : $"was still running at 0x{outcome.StoppedAt:X} after {EmulatedCpu.MaxInstructions} instructions, not in the slot's self-loop: {targets}";
+        }
+
+        if (outcome.Result != oldValue && outcome.Result != newValue)
+        {
+            return $"returned 0x{outcome.Result:X}, the value of {targets}";
+        }
+
+        return outcome.ClobberedRegisters.Count > 0
+            ? $"clobbered {string.Join(", ", outcome.ClobberedRegisters)} (allowed: {_encoder.Facts.ClobberedRegisters})"
+            : null;
+    }
+
+    /// <summary>What a re-point plan promises, checked against the mode's contract.</summary>
+    private static string? CheckPatchContract(in JumpPlan current, in JumpPlan next, SlotWrites writes, string what)
+    {
         if (next.Mode == PatchMode.Data)
         {
+            if (!writes.WhileCallersRun)
+            {
+                return $"{what}: a data-mode re-point must be safe while callers run, but its stores need quiescence ({writes.Protocol})";
+            }
+
             if (next.Form != current.Form || next.LiteralOffset != current.LiteralOffset)
             {
                 return $"{what}: data mode changed the form or moved the literal ({current.Form.Name} → {next.Form.Name})";

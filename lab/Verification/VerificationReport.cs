@@ -11,7 +11,8 @@ namespace HcrLab.Lab.Verification;
 /// <param name="Unverified">Passed cases of which some step only the disassemblers could judge (a known emulator defect).</param>
 /// <param name="Longer">Passed cases an external encoder answered with more bytes than the shortest form (informational).</param>
 /// <param name="HostSkipped">Cases not run on this machine's CPU because their pages cannot be mapped here (<c>--on host|both</c>).</param>
-public sealed record FormTally(InstructionSet Isa, string Form, int Cases, int Passed, int Random, int Unverified, int Longer = 0, int HostSkipped = 0)
+/// <param name="States">The intermediate states of the cases' re-points: checked re-points, quiesced ones, states run, states failed.</param>
+public sealed record FormTally(InstructionSet Isa, string Form, int Cases, int Passed, int Random, int Unverified, int Longer = 0, int HostSkipped = 0, StateCounts States = default)
 {
     public int Failed => Cases - Passed;
 }
@@ -44,6 +45,8 @@ public sealed record VerificationReport(
     public int Failed => Rows.Sum(r => r.Failed);
 
     public int Unverified => Rows.Sum(r => r.Unverified);
+
+    public StateCounts States => Rows.Aggregate(default(StateCounts), (sum, r) => sum + r.States);
 
     public bool AllPassed => Failed == 0;
 }

@@ -31,6 +31,14 @@ public static class Verifier
     /// <summary>Progress: the instruction set, cases done, cases planned.</summary>
     public delegate void ProgressHandler(InstructionSet isa, int done, int total);
 
+    /// <summary>
+    /// The random cases each of <paramref name="isaCount"/> instruction sets runs so that together they run at least
+    /// <paramref name="total"/>: the quotient rounded up, computed in 64 bits (in 32, a total near int.MaxValue
+    /// overflowed to a negative share and no random case ran at all).
+    /// </summary>
+    public static int RandomCasesEach(int total, int isaCount) =>
+        isaCount == 0 ? 0 : (int)(((long)total + isaCount - 1) / isaCount);
+
     /// <exception cref="ExternalEncoderException">The external encoder cannot be started or keeps failing.</exception>
     /// <exception cref="FormatException">The seed is not a hexadecimal number.</exception>
     public static VerificationReport Run(VerifyOptions options, ProgressHandler? progress = null)
@@ -43,7 +51,7 @@ public static class Verifier
         var failures = new ConcurrentBag<CaseResult>();
         var hostNotes = new ConcurrentDictionary<InstructionSet, string>();
         var firstSkips = new ConcurrentDictionary<InstructionSet, string>();
-        int randomEach = options.Isas.Count == 0 ? 0 : (options.RandomCases + options.Isas.Count - 1) / options.Isas.Count;
+        int randomEach = RandomCasesEach(options.RandomCases, options.Isas.Count);
 
         Parallel.ForEach(options.Isas, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, isa =>
         {
@@ -69,7 +77,7 @@ public static class Verifier
             void Record(CaseResult result, bool random)
             {
                 tallies.GetOrAdd((isa, result.Row), _ => new Tally())
-                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null, result.HostSkipped is not null);
+                    .Add(result.Passed, random, result.Passed && result.Unverified is not null, result.Passed && result.Note is not null, result.HostSkipped is not null, result.States);
                 if (result.HostSkipped is { } skipped)
                 {
                     firstSkips.TryAdd(isa, skipped);
@@ -96,7 +104,7 @@ public static class Verifier
         });
 
         var rows = tallies
-            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer, t.Value.HostSkipped))
+            .Select(t => new FormTally(t.Key.Item1, t.Key.Item2, t.Value.Cases, t.Value.Passed, t.Value.Random, t.Value.Unverified, t.Value.Longer, t.Value.HostSkipped, t.Value.States))
             .OrderBy(r => r.Isa)
             .ThenBy(r => FormOrder(r.Isa, r.Form))
             .ToList();
@@ -167,6 +175,8 @@ public static class Verifier
         private int _unverified;
         private int _longer;
         private int _hostSkipped;
+        private StateCounts _states;
+        private readonly Lock _lock = new();
 
         public int Cases => _cases;
 
@@ -180,8 +190,24 @@ public static class Verifier
 
         public int HostSkipped => _hostSkipped;
 
-        public void Add(bool passed, bool random, bool unverified, bool longer, bool hostSkipped)
+        public StateCounts States
         {
+            get
+            {
+                lock (_lock)
+                {
+                    return _states;
+                }
+            }
+        }
+
+        public void Add(bool passed, bool random, bool unverified, bool longer, bool hostSkipped, StateCounts states)
+        {
+            lock (_lock)
+            {
+                _states += states;
+            }
+
             if (hostSkipped)
             {
                 Interlocked.Increment(ref _hostSkipped);

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using HcrLab.Scenarios;
 
 namespace HcrLab.Perf.Infrastructure;
 
@@ -8,7 +8,8 @@ namespace HcrLab.Perf.Infrastructure;
 /// Reloadable C modules for the reload benchmarks, built with gcc once and cached: module <c>m{i}</c> in two versions
 /// that differ in one constant (so a reload of either is a real change of bytes). Each module registers two procs in
 /// <c>DatInit000</c> and one global in <c>Init000</c>, imports nothing, and calls nothing back: the benchmarks measure
-/// the runtime's part of a reload, not the modules' own work.
+/// the runtime's part of a reload, not the modules' own work. The cache is the user's own (<see cref="PrivateFolder"/>):
+/// a library found there is loaded without a rebuild, so nobody else may be able to write it.
 /// </summary>
 public sealed class ModuleFarm
 {
@@ -50,12 +51,14 @@ public sealed class ModuleFarm
     public string VersionPath(int index, int version) => Path.Combine(Directory, $"{Name(index)}.v{version}.so");
 
     /// <summary>Modules m0..m{count-1} in both versions, built now unless an earlier run left them in the cache.</summary>
-    /// <exception cref="InvalidOperationException">gcc is missing or failed.</exception>
+    /// <exception cref="CompilerNotFoundException">gcc is missing.</exception>
+    /// <exception cref="ModuleBuildException">gcc failed.</exception>
+    /// <exception cref="PrivateFolderException">The cache folder is not private to this user.</exception>
     public static ModuleFarm Build(int count)
     {
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Source)))[..16];
-        var farm = new ModuleFarm(Path.Combine(Path.GetTempPath(), "hcrlab-perf-modules", key));
-        System.IO.Directory.CreateDirectory(farm.Directory);
+        var farm = new ModuleFarm(PrivateFolder.UserCache("perf-modules", key));
+        var builder = new ModuleBuilder();
         lock (BuildLock)
         {
             string source = Path.Combine(farm.Directory, "module.c");
@@ -71,10 +74,7 @@ public sealed class ModuleFarm
                 .ToList();
             Parallel.ForEach(missing, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, m =>
             {
-                string output = farm.VersionPath(m.Index, m.Version);
-                string temporary = $"{output}.{Environment.ProcessId}.tmp";
-                Gcc("-shared", "-fPIC", "-O1", "-Wall", "-Werror", $"-DM=\"{Name(m.Index)}\"", $"-DVERSION={m.Version}", "-o", temporary, source);
-                File.Move(temporary, output, overwrite: true);
+                builder.Build(source, farm.VersionPath(m.Index, m.Version), [$"-DM=\"{Name(m.Index)}\"", $"-DVERSION={m.Version}"]);
             });
         }
 
@@ -84,8 +84,7 @@ public sealed class ModuleFarm
     /// <summary>A fresh directory holding version 1 of modules m0..m{count-1} as <c>m{i}.so</c>, ready to start a runtime over.</summary>
     public string Stage(int count)
     {
-        string directory = Path.Combine(Path.GetTempPath(), $"hcrlab-perf-stage-{Guid.NewGuid():N}");
-        System.IO.Directory.CreateDirectory(directory);
+        string directory = System.IO.Directory.CreateTempSubdirectory("hcrlab-perf-stage-").FullName;
         for (int i = 0; i < count; i++)
         {
             File.Copy(VersionPath(i, 1), Path.Combine(directory, $"{Name(i)}.so"));
@@ -101,29 +100,5 @@ public sealed class ModuleFarm
         string temporary = path + ".tmp";
         File.Copy(VersionPath(index, version), temporary, overwrite: true);
         File.Move(temporary, path, overwrite: true);
-    }
-
-    private static void Gcc(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("gcc") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            string errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"gcc failed ({process.ExitCode}): {errors}");
-            }
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("the reload benchmarks build C modules with gcc, which is not installed (apt-get install -y gcc)", e);
-        }
     }
 }

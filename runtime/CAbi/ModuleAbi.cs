@@ -253,6 +253,11 @@ internal static unsafe class ModuleAbi
                 return;
             }
 
+            if (!IsUtf8(module, "hcrAddModule", "module name"))
+            {
+                return;
+            }
+
             runtime.AddModule(m);
         }
         catch (Exception e)
@@ -274,7 +279,11 @@ internal static unsafe class ModuleAbi
         }
     }
 
-    internal static byte HasModuleChanged(byte* moduleOrHash) => HasModuleChanged(Utf8(moduleOrHash));
+    internal static byte HasModuleChanged(byte* moduleOrHash)
+    {
+        string? key = Utf8(moduleOrHash);
+        return key is not null && !IsUtf8(moduleOrHash, "hcrHasModuleChanged", "module name or signature hash") ? (byte)0 : HasModuleChanged(key);
+    }
 
     /// <summary>The body of <c>hcrHasModuleChanged</c> once its argument (a C string, or Nim's string) is decoded.</summary>
     internal static byte HasModuleChanged(string? key)
@@ -520,12 +529,29 @@ internal static unsafe class ModuleAbi
 
         moduleKey = SymbolKey.FromC(module);
         nameKey = SymbolKey.FromC(name);
-        if (!moduleKey.IsEmpty && !nameKey.IsEmpty)
+        if (moduleKey.IsEmpty || nameKey.IsEmpty)
+        {
+            Refuse($"{function}: the module or the name is NULL or empty", failsLoad: true);
+            return false;
+        }
+
+        return IsUtf8(module, function, "module name") && IsUtf8(name, function, "name");
+    }
+
+    /// <summary>
+    /// True when the C string <paramref name="text"/> (not NULL) is valid UTF-8; otherwise refused. Names are compared
+    /// byte for byte as UTF-8, and a name that is not UTF-8 has no text to report or to meet a .NET name with: decoded, two
+    /// invalid byte strings would alias one symbol (each invalid sequence becomes U+FFFD), so none is accepted.
+    /// </summary>
+    private static bool IsUtf8(byte* text, string function, string what)
+    {
+        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text);
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
         {
             return true;
         }
 
-        Refuse($"{function}: the module or the name is NULL or empty", failsLoad: true);
+        Refuse($"{function}: the {what} is not valid UTF-8 (bytes {Convert.ToHexString(bytes)}); names are UTF-8 strings", failsLoad: true);
         return false;
     }
 

@@ -21,6 +21,9 @@ internal sealed class ModuleFingerprint
 
     public string ContentHash { get; }
 
+    /// <summary>True when the last <see cref="DiffersFrom"/> found no file at the path (deleted, or mid-rebuild).</summary>
+    public bool FileMissing { get; private set; }
+
     /// <summary>The file's size and time (taken before its bytes were read) with the hash of the bytes that were loaded.</summary>
     public static ModuleFingerprint Of(ModuleFile loaded) => new(loaded.Stat.Length, loaded.Stat.LastWriteTimeUtc, loaded.Hash);
 
@@ -36,9 +39,10 @@ internal sealed class ModuleFingerprint
     {
         changed = null;
         var stat = new FileInfo(path);
-        if (!stat.Exists)
+        FileMissing = !stat.Exists;
+        if (FileMissing)
         {
-            // Mid-rebuild, or removed: nothing to load, so not a change.
+            // Mid-rebuild, or removed: nothing to load, so not a change (the runtime reports it).
             return false;
         }
 

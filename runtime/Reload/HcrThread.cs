@@ -7,8 +7,9 @@ namespace HcrLab.Runtime;
 /// unloaded only after every online registered thread has done so once after that reload.
 /// <para>
 /// A thread that will not call module code for a while (it blocks, sleeps or waits for work) goes offline: reloads do
-/// not wait for an offline thread. <see cref="GoOnline"/> before it calls module code again. Each method is meant to be
-/// called by the thread itself; <see cref="Dispose"/> unregisters it.
+/// not wait for an offline thread. <see cref="GoOnline"/> before it calls module code again. <see cref="ReportQuiescentState"/>,
+/// <see cref="GoOffline"/> and <see cref="GoOnline"/> speak for the thread that registered and throw
+/// <see cref="WrongThreadException"/> on any other; <see cref="Dispose"/> unregisters it, from any thread.
 /// </para>
 /// </summary>
 public sealed class HcrThread : IDisposable
@@ -44,8 +45,10 @@ public sealed class HcrThread : IDisposable
     /// Says "this thread is not running module code now". Cheap when no image waits (two reads and at most one store);
     /// when images wait and this was the last thread holding them back, it unloads them on this thread.
     /// </summary>
+    /// <exception cref="WrongThreadException">Called on another thread than the one that registered.</exception>
     public void ReportQuiescentState()
     {
+        RequireOwnThread(nameof(ReportQuiescentState));
         long epoch = _retention.Epoch;
         if (Volatile.Read(ref _observed) == epoch)
         {
@@ -62,8 +65,10 @@ public sealed class HcrThread : IDisposable
     }
 
     /// <summary>The thread will not call module code until <see cref="GoOnline"/>: reloads stop waiting for it.</summary>
+    /// <exception cref="WrongThreadException">Called on another thread than the one that registered.</exception>
     public void GoOffline()
     {
+        RequireOwnThread(nameof(GoOffline));
         Volatile.Write(ref _observed, OfflineEpoch);
         if (_retention.HasRetained)
         {
@@ -72,8 +77,10 @@ public sealed class HcrThread : IDisposable
     }
 
     /// <summary>The thread may call module code again.</summary>
+    /// <exception cref="WrongThreadException">Called on another thread than the one that registered.</exception>
     public void GoOnline()
     {
+        RequireOwnThread(nameof(GoOnline));
         // A full fence between this store and the thread's next call through a slot, pairing the fence a reload makes
         // between its re-points and its reading of this field: either the reload sees this thread online (and waits
         // for it) or this thread's next call sees the re-points (and reaches the new code).
@@ -99,6 +106,15 @@ public sealed class HcrThread : IDisposable
         if (Volatile.Read(ref _observed) != OfflineEpoch)
         {
             Volatile.Write(ref _observed, epoch);
+        }
+    }
+
+    private void RequireOwnThread(string method)
+    {
+        int current = Environment.CurrentManagedThreadId;
+        if (current != ManagedThreadId)
+        {
+            throw new WrongThreadException(method, this, current);
         }
     }
 

@@ -236,6 +236,18 @@ public sealed unsafe class ImageRetention
         return null;
     }
 
+    /// <summary>
+    /// The online registered threads that have not reported a quiescent state after epoch <paramref name="epoch"/> (one
+    /// read at that epoch may predate what happened in it); empty when every one has.
+    /// </summary>
+    internal List<string> LaggingSince(long epoch)
+    {
+        lock (_lock)
+        {
+            return [.. _threads.Where(t => t.ObservedEpoch <= epoch).Select(t => t.ToString())];
+        }
+    }
+
     private void TakeReclaimable(List<RetiredBatch> free)
     {
         long quiesced = long.MaxValue;

@@ -17,3 +17,27 @@ public sealed class BadCallEventArgs(BadCall call) : EventArgs
 {
     public BadCall Call { get; } = call;
 }
+
+/// <summary>
+/// A released slot handed to another proc (<see cref="JumpTable.SlotReused"/>): from now on a call through its address
+/// runs <see cref="NewModule"/>'s <see cref="NewName"/> instead of reporting a bad call of the removed proc.
+/// </summary>
+public sealed class SlotReusedEventArgs(JumpSlot slot, string removedModule, string removedName, string? newModule, string? newName) : EventArgs
+{
+    public JumpSlot Slot { get; } = slot;
+
+    public string RemovedModule { get; } = removedModule;
+
+    public string RemovedName { get; } = removedName;
+
+    /// <summary>The new proc's module, or null for an allocation with no name.</summary>
+    public string? NewModule { get; } = newModule;
+
+    public string? NewName { get; } = newName;
+
+    public override string ToString() =>
+        $"jump table: {Slot} of removed proc '{RemovedName}' of module '{RemovedModule}' is reused for " +
+        (NewName is null ? "a new proc" : $"proc '{NewName}' of module '{NewModule}'") +
+        " (no never-used slot was left and every registered thread had reported a quiescent state since its release); " +
+        "an address of the removed proc still held anywhere now calls the new proc";
+}

@@ -18,7 +18,16 @@ namespace HcrLab.Runtime;
 /// A released slot (its proc was removed) is pointed at a small thunk of its own that calls
 /// <see cref="BadCallOccurred"/>'s machinery with the slot's index: the call is counted, reported with the removed
 /// proc's module and name (one line on standard error and an event) and returns 0 to the caller — never a jump into an
-/// unloaded library. Released slots are reused, oldest first, by later allocations.
+/// unloaded library.
+/// </para>
+/// <para>
+/// A released slot stays a bad-call thunk for as long as possible, because anything may still hold its address (a
+/// callback stored in a global, a host's cached pointer) and a reused slot would run another proc with the wrong
+/// arguments. <see cref="Allocate(nint, string, string)"/> therefore takes, in this order: the slot the same module and
+/// name had, when that proc comes back (stale addresses work again); a never-used slot; and only when neither is left,
+/// the oldest released slot whose release every registered thread (<see cref="HcrThread"/>) has reported a quiescent
+/// state after, which is then reported (<see cref="SlotReused"/>). When the table is full and the oldest released slot
+/// still waits for a thread, <see cref="JumpTableFullException"/> names that thread.
 /// </para>
 /// </summary>
 public sealed unsafe class JumpTable : IDisposable
@@ -61,9 +70,14 @@ public sealed unsafe class JumpTable : IDisposable
     private SlotRecord[][] _chunks = [];
     private int _slotCount;
 
-    // Which proc a released slot belonged to, for its bad-call report; under _lock.
+    // Which proc a released slot belonged to, for its bad-call report and for that proc's return; under _lock.
     private readonly Dictionary<int, (string Module, string Name)> _removedProcs = [];
-    private readonly Queue<int> _free = new();
+    private readonly Dictionary<(string Module, string Name), int> _releasedByName = [];
+
+    // Released slots in release order, with the retention epoch at their release; a slot taken back by its proc's name
+    // is taken out of the middle. Under _lock.
+    private readonly LinkedList<(int Index, long Epoch)> _free = new();
+    private readonly Dictionary<int, LinkedListNode<(int Index, long Epoch)>> _freeNodes = [];
     private GCHandle _self;
     private long _badCallCount;
     private BadCall? _lastBadCall;
@@ -133,22 +147,53 @@ public sealed unsafe class JumpTable : IDisposable
     /// </summary>
     public event EventHandler<BadCallEventArgs>? BadCallOccurred;
 
-    /// <summary>A slot that jumps to <paramref name="target"/>: a released one when any is free, else a new one.</summary>
-    /// <exception cref="JumpTableFullException">All <see cref="Capacity"/> slots are in use.</exception>
+    /// <summary>
+    /// Raised (on the allocating thread, under the table's lock) when a released slot is handed to another proc: from now
+    /// on its old address runs that proc. The runtime turns it into a diagnostic.
+    /// </summary>
+    public event EventHandler<SlotReusedEventArgs>? SlotReused;
+
+    /// <summary>
+    /// The threads whose quiescent states decide when a released slot may be reused; null (a table of its own, no
+    /// threads) means at once when nothing else is left. The runtime sets its <see cref="ImageRetention"/>.
+    /// </summary>
+    internal ImageRetention? Quiescence { get; set; }
+
+    /// <summary>A slot for a proc with no name to come back under: a never-used one first (see the class remarks).</summary>
+    /// <exception cref="JumpTableFullException">No never-used slot is left, and no released one may be reused yet.</exception>
+    public JumpSlot Allocate(nint target) => Allocate(target, null, null);
+
+    /// <summary>
+    /// A slot that jumps to <paramref name="target"/> for proc <paramref name="name"/> of <paramref name="module"/>: the
+    /// slot that proc had when it was released, else a never-used slot, else the oldest released slot every registered
+    /// thread has reported a quiescent state since the release of (reported through <see cref="SlotReused"/>).
+    /// </summary>
+    /// <exception cref="JumpTableFullException">
+    /// No never-used slot is left, and no released slot may be reused: none was released, or a registered thread has not
+    /// reported a quiescent state since the oldest was.
+    /// </exception>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public JumpSlot Allocate(nint target)
+    public JumpSlot Allocate(nint target, string? module, string? name)
     {
+        SlotReusedEventArgs? reused = null;
+        JumpSlot slot;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_free.TryDequeue(out int index))
+            int index;
+            if (module is not null && name is not null && _releasedByName.TryGetValue((module, name), out int own))
             {
-                if (_slotCount >= Capacity)
-                {
-                    throw new JumpTableFullException(Capacity);
-                }
-
+                index = own;
+                TakeFree(index);
+            }
+            else if (_slotCount < Capacity)
+            {
                 index = CarveSlot(target);
+            }
+            else
+            {
+                (index, var removed) = TakeOldestQuiescent();
+                reused = new SlotReusedEventArgs(new JumpSlot(index, EntryOf(in Record(index))), removed.Module, removed.Name, module, name);
             }
 
             ref var record = ref Record(index);
@@ -159,8 +204,45 @@ public sealed unsafe class JumpTable : IDisposable
             }
 
             _inUse++;
-            return new JumpSlot(index, EntryOf(in record));
+            slot = new JumpSlot(index, EntryOf(in record));
+            if (reused is not null)
+            {
+                SlotReused?.Invoke(this, reused);
+            }
         }
+
+        return slot;
+    }
+
+    /// <summary>Takes a released slot off the free list and forgets which proc it belonged to.</summary>
+    private void TakeFree(int index)
+    {
+        _free.Remove(_freeNodes[index]);
+        _freeNodes.Remove(index);
+        if (_removedProcs.Remove(index, out var removed))
+        {
+            _releasedByName.Remove(removed);
+        }
+    }
+
+    /// <summary>The oldest released slot, once every registered thread has reported a quiescent state since its release.</summary>
+    private (int Index, (string Module, string Name) Removed) TakeOldestQuiescent()
+    {
+        if (_free.First is not { } oldest)
+        {
+            throw new JumpTableFullException(Capacity);
+        }
+
+        // Epochs only grow along the list: if the oldest must wait, every later one must too.
+        if (Quiescence is { } quiescence && quiescence.LaggingSince(oldest.Value.Epoch) is { Count: > 0 } lagging)
+        {
+            throw new JumpTableFullException(Capacity, _free.Count, lagging);
+        }
+
+        int index = oldest.Value.Index;
+        var removed = _removedProcs[index];
+        TakeFree(index);
+        return (index, removed);
     }
 
     /// <summary>
@@ -215,6 +297,7 @@ public sealed unsafe class JumpTable : IDisposable
             }
 
             _removedProcs[slot.Index] = (module, name);
+            _releasedByName[(module, name)] = slot.Index;
             if (record.ThunkOffset == 0)
             {
                 record.ThunkOffset = CarveThunk(slot.Index) + 1;
@@ -222,7 +305,7 @@ public sealed unsafe class JumpTable : IDisposable
 
             Store(ref record, Memory.ExecutableAddress(record.ThunkOffset - 1));
             record.InUse = false;
-            _free.Enqueue(slot.Index);
+            _freeNodes[slot.Index] = _free.AddLast((slot.Index, Quiescence?.Epoch ?? 0));
             _inUse--;
         }
     }
@@ -265,12 +348,12 @@ public sealed unsafe class JumpTable : IDisposable
 
         var bytes = Memory.Writable(offset, Layout.Size);
         bytes.Fill(_encoder.Facts.PaddingPattern[0]);
-        _encoder.Encode(indirect, bytes[tail..]);
+        SlotWriter.FirstWrite(_encoder, indirect).ApplyTo(bytes, (ulong)address);
         if (Form == SlotForm.Direct)
         {
             // The entry jumps to the tail (which already jumps to the target) until Store points it at the target directly.
             nint entry = address + _entryOffset;
-            _encoder.Encode(_encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code), bytes[_entryOffset..]);
+            SlotWriter.FirstWrite(_encoder, _encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code)).ApplyTo(bytes, (ulong)address);
         }
 
         int index = _slotCount;
@@ -322,28 +405,49 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
-    /// <summary>Points a slot at <paramref name="target"/> with one atomic store a caller can see (two for a direct slot's far target, the literal first).</summary>
+    /// <summary>
+    /// Points a slot at <paramref name="target"/> with the encoders' stores (<see cref="SlotWriter"/>): one aligned atomic
+    /// store a caller sees whole — the literal of an indirect slot, the displacement of a direct one — or, for a direct
+    /// slot's far target, the tail's literal and then the displacement that sends the entry to the tail.
+    /// </summary>
     private void Store(ref SlotRecord record, nint target)
     {
         record.Target = target;
-        nint writable = Memory.WritableAddress(record.Offset);
+        nint slot = Memory.ExecutableAddress(record.Offset);
+        byte* writable = (byte*)Memory.WritableAddress(record.Offset);
+        int tail = Form == SlotForm.Direct ? DirectTailOffset : 0;
+        ulong literalAt = (ulong)slot + (ulong)record.LiteralOffset;
+        ulong literal = Volatile.Read(ref *(ulong*)literalAt);
+        var indirectForm = _encoder.Form(_encoder.Facts.PointerSize == 8 ? "rip-indirect" : "abs-indirect");
+        JumpPlan Indirect(ulong to) => _encoder.Plan(indirectForm, (ulong)(slot + tail), to, PatchMode.Data);
         if (Form == SlotForm.Indirect)
         {
-            Volatile.Write(ref *(ulong*)(writable + record.LiteralOffset), (ulong)target);
+            Perform(SlotWriter.Repoint(_encoder, Indirect(literal), Indirect((ulong)target)), slot, writable);
             return;
         }
 
         ulong entry = (ulong)EntryOf(in record);
-        ref int displacement = ref *(int*)(writable + _entryOffset + 1);
-        if (_encoder.TryPlan(_rel32, entry, (ulong)target, PatchMode.Code, out _, out _))
+        ulong entryTarget = entry + (ulong)_rel32.PcBias + (ulong)(long)Volatile.Read(ref *(int*)(entry + 1));
+        JumpPlan Entry(ulong to) => _encoder.Plan(_rel32, entry, to, PatchMode.Code);
+        ulong to = (ulong)target;
+        if (!_encoder.TryPlan(_rel32, entry, to, PatchMode.Code, out _, out _))
         {
-            Volatile.Write(ref displacement, (int)_encoder.Displacement(_rel32, entry, (ulong)target));
+            Perform(SlotWriter.Repoint(_encoder, Indirect(literal), Indirect(to)), slot, writable);
+            to = (ulong)(slot + tail);
         }
-        else
+
+        Perform(SlotWriter.Repoint(_encoder, Entry(entryTarget), Entry(to)), slot, writable);
+    }
+
+    /// <summary>Performs <paramref name="writes"/> through the writable alias of the slot at <paramref name="slot"/>.</summary>
+    private static void Perform(SlotWrites writes, nint slot, byte* writable)
+    {
+        if (!writes.WhileCallersRun && writes.Stores.Count > 0)
         {
-            Volatile.Write(ref *(ulong*)(writable + record.LiteralOffset), (ulong)target);
-            Volatile.Write(ref displacement, _tailDisplacement);
+            throw new InvalidOperationException($"the jump table only re-points slots with stores that are safe while callers run; the encoders planned {writes}");
         }
+
+        writes.Perform(writable + (long)(writes.Slot - (ulong)slot));
     }
 
     /// <summary>The address callers call: the slot's start for an indirect slot, its <c>jmp rel32</c> for a direct one.</summary>

@@ -19,5 +19,11 @@ public sealed class GlobalSymbol : NamedSymbol
     /// <summary>The <c>void (*)(void)</c> that <c>hcrMarkGlobals</c> calls for it, or 0.</summary>
     public nint GcMarker { get; internal set; }
 
+    /// <summary>
+    /// The loaded libraries whose init code looked this global up (see <see cref="DroppedGlobals"/>); null until one
+    /// does. Under the runtime's lock.
+    /// </summary>
+    internal HashSet<ModuleLibrary>? Holders { get; set; }
+
     public override string ToString() => $"global {Module}.{Name} ({Size} bytes at 0x{Address:x}, generation {Generation})";
 }

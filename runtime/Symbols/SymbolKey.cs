@@ -11,7 +11,8 @@ namespace HcrLab.Runtime;
 /// A module or symbol name as the tables key it: UTF-8 bytes and their hash. A C caller's bytes are the key as they are
 /// whenever they are valid UTF-8 (nothing is decoded or copied); invalid bytes are first replaced as
 /// <see cref="Marshal.PtrToStringUTF8(nint)"/> decodes them (each maximal invalid sequence becomes U+FFFD), so two byte
-/// strings name the same symbol exactly when they decode to the same .NET string, as when every name was decoded. A
+/// strings name the same symbol exactly when they decode to the same .NET string (the C ABI refuses names that are not
+/// UTF-8 before making a key, so that no two of them alias: issue 11). A
 /// .NET name is its UTF-8 encoding; a string holding a lone surrogate (which no C name decodes to) is encoded code unit
 /// by code unit (the surrogate as its 3-byte generalised UTF-8 form), which is never valid UTF-8, so it can only meet
 /// the same string again.

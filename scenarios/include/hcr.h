@@ -5,9 +5,11 @@
  * The declarations below generate the module ABI the runtime loads (runtime/README.md):
  *   HcrInit000            fetches the runtime's C ABI entry points through getProcAddr;
  *   HcrCreateTypeInfos    empty (C has no type infos to register);
- *   DatInit000            registers every HCR_PROC and re-resolves the imported symbols it had resolved before;
- *   Init000               resolves imported symbols, then in source order: registers every HCR_GLOBAL (its initializer
- *                         runs only when the global is new), runs every HCR_TOP_LEVEL block that is new, and adds the
+ *   DatInit000            registers every HCR_PROC, HCR_GLOBAL and HCR_TOP_LEVEL guard, and, from the first reload
+ *                         after this code's Init000 on, re-resolves every imported symbol (NULL ones too: a proc or
+ *                         global that comes back is found);
+ *   Init000               resolves imported symbols, then in source order: runs the initializer of every HCR_GLOBAL
+ *                         that was new, runs every HCR_TOP_LEVEL block that is new, and adds the
  *                         HCR_BEFORE_RELOAD / HCR_AFTER_RELOAD handlers (these are added again at every load);
  *   HcrGetImportedModules the HCR_IMPORTS list, ending with "";
  *   HcrGetSigHash         HCR_SIG_HASH, or the module name and build time when the module gives none.
@@ -64,6 +66,7 @@ struct hcr_entry
     void* address;       /* where the slot, the global's block or the resolved import is stored */
     size_t size;         /* a global's size */
     struct hcr_entry* next;
+    bool is_new;         /* a global or top-level guard that DatInit000 registered as new: Init000 initialises it */
 };
 
 static struct hcr_entry* hcr_entries;
@@ -78,13 +81,6 @@ static void hcr_link(struct hcr_entry* entry)
     *at = entry;
 }
 
-static void* hcr_load_pointer(const struct hcr_entry* entry)
-{
-    void* value;
-    memcpy(&value, entry->address, sizeof value);
-    return value;
-}
-
 static void hcr_store_pointer(const struct hcr_entry* entry, void* value)
 {
     memcpy(entry->address, &value, sizeof value);
@@ -94,13 +90,18 @@ static void hcr_store_pointer(const struct hcr_entry* entry, void* value)
 #define HCR_CAT(a, b) HCR_CAT_(a, b)
 
 #define HCR_ENTRY_(n, kind, module, name, code, function, address, size)                                              \
-    static struct hcr_entry HCR_CAT(hcr_entry_, n) = {kind, n, module, name, code, function, address, size, NULL};  \
+    static struct hcr_entry HCR_CAT(hcr_entry_, n) = {kind, n, module, name, code, function, address, size, NULL, false}; \
     __attribute__((constructor)) static void HCR_CAT(hcr_link_, n)(void) { hcr_link(&HCR_CAT(hcr_entry_, n)); }
 
 /*
  * HCR_PROC(type, name, (params)) { body }
  * A reloadable proc. Inside the module, name(...) is a direct call; other modules call it through its slot
  * (HCR_IMPORT_PROC), which every reload re-points to the newest body. HCR_SLOT(name) is the slot's address.
+ * A slot's address may be stored anywhere (a callback in a global): when a reload removes the proc, the slot reports a
+ * bad call and returns 0, and never runs another proc's code. A new proc takes a never-used slot; the proc coming back
+ * under the same module and name gets its old slot (stored addresses work again); a removed proc's slot is given to
+ * another proc only when no never-used slot is left and every registered host thread has reported a quiescent state
+ * since the removal, and the host is told (runtime/README.md).
  */
 #define HCR_PROC(type, name, params) HCR_PROC_(__COUNTER__, type, name, params)
 #define HCR_PROC_(n, type, name, params)                                                                               \
@@ -123,6 +124,9 @@ static void hcr_store_pointer(const struct hcr_entry* entry, void* value)
  * HCR_GLOBAL(type, name, initializer)
  * A global the runtime owns: `name` is a `type*` to it. The initializer runs once, when the global is new; a reload
  * keeps the value whatever the initializer now says. Any initializer that `type x = ...;` accepts works.
+ * When a reload drops the global, a module that imported it (HCR_IMPORT_GLOBAL) and is not reloaded keeps a valid
+ * block: the runtime frees it only after every such module has re-resolved it (to NULL, at its next DatInit000) or
+ * has been reloaded or unloaded.
  */
 #define HCR_GLOBAL(type, name, ...) HCR_GLOBAL_(__COUNTER__, type, name, __VA_ARGS__)
 #define HCR_GLOBAL_(n, type, name, ...)                                                                                \
@@ -202,21 +206,42 @@ HCR_EXPORT void HcrCreateTypeInfos(void)
 {
 }
 
+/* Set by this code's Init000: from then on DatInit000 (which runs at every reload, changed module or not) re-resolves. */
+static bool hcr_imports_resolved;
+
 /*
  * Imports are resolved in Init000 (after every module's DatInit000, so a module that imports its own importer finds
- * its procs too). DatInit000 runs again at every reload, in unchanged modules too, and re-resolves what it resolved
- * before. A proc removed by a reload is still found during that reload (the provider's old symbols are dropped when
- * the reload commits), so importers keep its slot, which reports a bad call; at the next reload it resolves to NULL,
- * which an importer that expects the proc to go away can test.
+ * its procs too). DatInit000 runs again at every reload, in unchanged modules too, and re-resolves every import, the
+ * NULL ones included: providers are initialised first and register their procs and globals in their DatInit000, so a
+ * proc or global that comes back is found at the reload that brings it back. A proc removed by a reload is still found
+ * during that reload (the provider's old symbols are dropped when the reload commits), so importers keep its slot,
+ * which reports a bad call; at the next reload it resolves to NULL, which an importer that expects the proc to go away
+ * can test. A dropped global stays allocated for its importers until they re-resolve it (runtime/README.md).
  */
 HCR_EXPORT void DatInit000(void)
 {
     for (struct hcr_entry* entry = hcr_entries; entry != NULL; entry = entry->next)
     {
-        if (entry->kind == HCR_KIND_PROC)
+        void* block = NULL;
+        switch (entry->kind)
+        {
+        case HCR_KIND_PROC:
             hcr_store_pointer(entry, hcrRegisterProc(entry->module, entry->name, entry->function));
-        else if (hcr_is_import(entry) && hcr_load_pointer(entry) != NULL)
-            hcr_resolve(entry);
+            break;
+        case HCR_KIND_GLOBAL:
+        case HCR_KIND_TOP_LEVEL:
+            entry->is_new = hcrRegisterGlobal(entry->module, entry->name, entry->size, NULL, &block);
+            if (entry->address != NULL)
+                hcr_store_pointer(entry, block);
+            break;
+        case HCR_KIND_IMPORTED_PROC:
+        case HCR_KIND_IMPORTED_GLOBAL:
+            if (hcr_imports_resolved)
+                hcr_resolve(entry);
+            break;
+        default:
+            break;
+        }
     }
 }
 
@@ -224,27 +249,20 @@ HCR_EXPORT void Init000(void)
 {
     for (struct hcr_entry* entry = hcr_entries; entry != NULL; entry = entry->next)
     {
-        if (hcr_is_import(entry) && hcr_load_pointer(entry) == NULL)
+        if (hcr_is_import(entry))
             hcr_resolve(entry);
     }
 
+    hcr_imports_resolved = true;
     for (struct hcr_entry* entry = hcr_entries; entry != NULL; entry = entry->next)
     {
-        void* block = NULL;
         switch (entry->kind)
         {
         case HCR_KIND_GLOBAL:
-            if (hcrRegisterGlobal(entry->module, entry->name, entry->size, NULL, &block))
-            {
-                hcr_store_pointer(entry, block);
-                entry->code();
-            }
-            else
-                hcr_store_pointer(entry, block);
-            break;
         case HCR_KIND_TOP_LEVEL:
-            if (hcrRegisterGlobal(entry->module, entry->name, entry->size, NULL, &block))
+            if (entry->is_new)
                 entry->code();
+            entry->is_new = false;
             break;
         case HCR_KIND_BEFORE_RELOAD:
         case HCR_KIND_AFTER_RELOAD:

@@ -102,6 +102,33 @@ public sealed class EncodeCommandTests
     }
 
     [Test]
+    public void BatchRefusesAnOverlongLineShowingOnlyItsStartAndGoesOn()
+    {
+        // Issue 12: a line of any length was read whole and echoed whole into the error (1.1 GB: out of memory). Here
+        // 10,000,000 zeros, then a good pair: line 1 is refused (an empty output line keeps the lines aligned), line 2
+        // encodes as in the test above (E9 0xFFB).
+        string input = new string('0', 10_000_000) + "\n1000 2000\n";
+
+        var run = CliRun.WithInput(input, "encode", "--arch", "i386", "--batch");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.OutputLines, Is.EqualTo(new[] { "", "e9fb0f0000" }));
+            Assert.That(run.Error.TrimEnd(), Is.EqualTo(
+                $"line 1: longer than 1024 characters (a pair of 64-bit addresses and a comment fit easily), starting '{new string('0', 40)}...'"));
+            Assert.That(run.ExitCode, Is.EqualTo(HcrLabCli.UsageError));
+        });
+    }
+
+    [Test]
+    public void BatchReadsALastLineWithoutANewline()
+    {
+        var run = CliRun.WithInput("1000 2000", "encode", "--arch", "i386", "--batch");
+
+        Assert.That(run.OutputLines, Is.EqualTo(new[] { "e9fb0f0000" }));
+    }
+
+    [Test]
     public void JsonFormatIsOneObjectWithTheSameFacts()
     {
         var run = CliRun.Of("encode", "--arch", "arm64", "--at", "0x1004", "--target", "0x2000", "--mode", "data", "--format", "json");

@@ -39,6 +39,11 @@ public sealed class ReportMergeTests
                 Assert.That(merged.Rows.Sum(r => r.Random), Is.EqualTo(300).And.EqualTo(expected.Rows.Sum(r => r.Random)));
                 Assert.That(Matrix(merged), Is.EquivalentTo(Matrix(expected)));
                 Assert.That(merged.Shards, Is.EqualTo(new[] { "1/3", "2/3", "3/3" }));
+
+                // The intermediate-state counts add up over the shards, like the cases.
+                var parts = Enumerable.Range(1, 3).Select(i => Read(Json($"{i}"))).ToList();
+                Assert.That(merged.Rows.Sum(r => r.States), Is.EqualTo(parts.Sum(d => d.Rows.Sum(r => r.States))).And.GreaterThan(0));
+                Assert.That(merged.Rows.Sum(r => r.Quiesced), Is.EqualTo(parts.Sum(d => d.Rows.Sum(r => r.Quiesced))));
             });
         }
         finally

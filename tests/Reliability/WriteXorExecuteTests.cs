@@ -26,10 +26,7 @@ public sealed unsafe class WriteXorExecuteTests
         bench.Build("a", 1, ModuleReloadTests.Module(imports: ["b"]));
         runtime.Start("a");
         nint doomed = runtime.GetProc("b", "doomed");
-        HcrThread? holder = null;
-        var registering = new Thread(() => holder = runtime.RegisterThread("holder"));
-        registering.Start();
-        registering.Join();
+        using var holder = runtime.RegisterOnAnotherThread("holder"); // reports on its own thread, as HcrThread demands
 
         for (int version = 2; version <= 21; version++)
         {
@@ -39,7 +36,7 @@ public sealed unsafe class WriteXorExecuteTests
             runtime.RegisterProc("a", "value", runtime.GetProcSymbol("b", "value").Target);
             if (version == 5)
             {
-                holder!.ReportQuiescentState();
+                holder.ReportQuiescentState();
             }
         }
 
@@ -60,7 +57,7 @@ public sealed unsafe class WriteXorExecuteTests
                 Is.EqualTo(2 + 16), "the live images and the retained ones are mapped");
         });
 
-        holder!.Dispose();
+        holder.Dispose();
         Assert.That(ProcessMemoryMap.Read().Where(m => m.IsWritable && m.IsExecutable), Is.Empty);
         TestContext.Out.WriteLine($"W^X: {mappings.Count} mappings after 20 reloads, 20 re-points, 1 rollback, 1 bad call, 16 retained images: 0 writable and executable");
     }

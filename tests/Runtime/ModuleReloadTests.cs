@@ -181,7 +181,7 @@ public sealed unsafe class ModuleReloadTests : WorkbenchFixture
     }
 
     [Test]
-    public void ARemovedProcsSlotReportsABadCallAndIsReused()
+    public void ARemovedProcsSlotReportsABadCallAndIsGivenBackOnlyToThatProc()
     {
         Bench.Build("a", 1, Module(datInit: """hcrRegisterProc(M, "old", (void*)value_actual);"""));
         Runtime.Start("a");
@@ -194,10 +194,18 @@ public sealed unsafe class ModuleReloadTests : WorkbenchFixture
         Assert.That(((delegate* unmanaged<long, long>)old)(10), Is.Zero);
         Assert.That((Runtime.Table.BadCallCount, Runtime.Table.LastBadCall!.Module, Runtime.Table.LastBadCall.Name), Is.EqualTo((1L, "a", "old")));
 
+        // A new proc takes a never-used slot (the table has 256): old's address keeps reporting bad calls (issue 11).
         Bench.Build("a", 3, Module(datInit: """hcrRegisterProc(M, "newer", (void*)value_actual);"""));
         Runtime.PerformCodeReload();
-        Assert.That(Runtime.GetProc("a", "newer"), Is.EqualTo(old), "the released slot is reused");
+        Assert.That(Runtime.GetProc("a", "newer"), Is.Not.EqualTo(old), "the released slot is not handed to another proc");
         Assert.That(Bench.Call("a", "newer", 10), Is.EqualTo(13));
+        Assert.That((((delegate* unmanaged<long, long>)old)(10), Runtime.Table.BadCallCount), Is.EqualTo((0L, 2L)));
+
+        // old comes back: its slot again.
+        Bench.Build("a", 4, Module(datInit: """hcrRegisterProc(M, "old", (void*)value_actual);"""));
+        Runtime.PerformCodeReload();
+        Assert.That(Runtime.GetProc("a", "old"), Is.EqualTo(old));
+        Assert.That(((delegate* unmanaged<long, long>)old)(10), Is.EqualTo(14), "value_actual of v4: 10 + 4");
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using HcrLab.Scenarios;
 
 namespace HcrLab.Tests.Scenarios;
@@ -8,6 +9,7 @@ namespace HcrLab.Tests.Scenarios;
 /// reports (a crash, a module that does not compile, a mismatch) are tested on small scenarios written here.
 /// </summary>
 [TestFixture]
+[UnsupportedOSPlatform("windows")]
 [Category("Scenarios")]
 [NonParallelizable]
 public sealed class ScenarioTests
@@ -15,7 +17,7 @@ public sealed class ScenarioTests
     private static readonly string Root = ScenarioCatalog.FindRoot()
         ?? throw new InvalidOperationException("no scenarios/ folder with include/hcr.h above the test directory");
 
-    private string? _scratch;
+    private ScratchScenarios? _scratch;
 
     public static IEnumerable<TestCaseData> Folders() =>
         ScenarioCatalog.List(Root).Select(folder => new TestCaseData(folder).SetName(Path.GetFileName(folder)));
@@ -34,7 +36,7 @@ public sealed class ScenarioTests
     {
         if (_scratch is not null)
         {
-            Directory.Delete(_scratch, recursive: true);
+            _scratch.Dispose();
             _scratch = null;
         }
     }
@@ -133,6 +135,21 @@ public sealed class ScenarioTests
             """.ReplaceLineEndings("\n")));
     }
 
+    [TestCase("")]
+    [TestCase("# only a comment\n\n")]
+    public void AStepsFileWithoutStepsFailsTheScenario(string text)
+    {
+        // Issue 12: an empty steps.hcr passed, having checked nothing. The error names the file's last line (the empty
+        // file has one, empty, line; the comment file three: the comment, an empty line, and the one after the last '\n').
+        string root = Scratch(("empty", "a.v1.c", "int unused;"));
+        File.WriteAllText(Path.Combine(root, "empty", "steps.hcr"), text);
+
+        var result = new ScenarioRunner(root).Run(Path.Combine(root, "empty"));
+
+        int lastLine = text.Split('\n').Length;
+        Assert.That(result.Failure, Is.EqualTo($"steps file: empty/steps.hcr:{lastLine}: no steps: a scenario needs at least one step"));
+    }
+
     [Test]
     public void AMismatchShowsWhatEachStepGave()
     {
@@ -206,15 +223,8 @@ public sealed class ScenarioTests
     /// <summary>A scenarios folder in the temp directory with the real hcr.h and the given files.</summary>
     private string Scratch(params (string Scenario, string File, string Text)[] files)
     {
-        _scratch = Path.Combine(Path.GetTempPath(), $"hcrlab-scenario-tests-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path.Combine(_scratch, "include"));
-        File.Copy(Path.Combine(Root, "include", "hcr.h"), Path.Combine(_scratch, "include", "hcr.h"));
-        foreach (var (scenario, file, text) in files)
-        {
-            Directory.CreateDirectory(Path.Combine(_scratch, scenario));
-            File.WriteAllText(Path.Combine(_scratch, scenario, file), text + "\n");
-        }
-
-        return _scratch;
+        var scratch = new ScratchScenarios(files);
+        _scratch = scratch;
+        return scratch.Root;
     }
 }

@@ -109,6 +109,32 @@ public sealed class StepsParserTests
         Assert.That((error.File, error.Line), Is.EqualTo((File, 2)));
     }
 
+    // Issue 12, names that escape: 'use /abs/path v1' wrote and overwrote files outside the work folder. A name is an
+    // identifier: ASCII letters, digits and '_', not starting with a digit (C's rule, which procs and globals follow).
+    [TestCase("use /abs/path v1", "/abs/path")]
+    [TestCase("use ../x v1", "../x")]
+    [TestCase("use a.b v1", "a.b")]
+    [TestCase("start a b/c", "b/c")]
+    [TestCase("call a ../p", "../p")]
+    [TestCase("global a 1x -> 1", "1x")]
+    [TestCase("modules -> a -b", "-b")]
+    [TestCase("bad-call a p\u00e9", "p\u00e9")]
+    public void ANameThatIsNotAnIdentifierIsAnErrorNamingFileAndLine(string line, string name)
+    {
+        var error = Assert.Throws<StepsFileException>(() => StepsParser.Parse($"use a v1\n{line}\n", File))!;
+
+        Assert.That(error.Message, Is.EqualTo(
+            $"demo/steps.hcr:2: '{name}' is not a name: module, proc and global names are identifiers (ASCII letters, digits and '_', not starting with a digit)"));
+    }
+
+    [Test]
+    public void IdentifiersAreNames()
+    {
+        var steps = StepsParser.Parse("use _a9 v1\nstart _a9 B_2\n", File);
+
+        Assert.That(((StartStep)steps[1]).Imports, Is.EqualTo(new[] { "_a9", "B_2" }));
+    }
+
     [Test]
     public void AnOutputLineBeforeAnyStepIsAnError()
     {

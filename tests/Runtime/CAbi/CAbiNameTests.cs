@@ -8,7 +8,7 @@ namespace HcrLab.Tests.Runtime;
 
 /// <summary>
 /// How the C ABI finds a symbol from the bytes a module passes: names decoded into a stack buffer or, when long, into a
-/// string; non-ASCII and invalid UTF-8 decoded as before (invalid bytes become U+FFFD); no allocation for a known name;
+/// string; non-ASCII names; names that are not UTF-8 refused (never aliased); no allocation for a known name;
 /// and a name registered while another thread looks it up.
 /// </summary>
 [TestFixture]
@@ -54,15 +54,33 @@ public sealed unsafe class CAbiNameTests
     }
 
     [Test]
-    public void InvalidUtf8DecodesToTheReplacementCharacterAsBefore()
+    public void NamesThatAreNotUtf8AreRefusedAndNeverAliasOneAnother()
     {
-        // 0xFF and 0xFE are never UTF-8: each decodes to U+FFFD, so both byte strings name the same symbol, as they did
-        // when every name was decoded with Marshal.PtrToStringUTF8.
-        nint slot = RegisterProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFF]), NativeTargets.ReturnsOne);
-        Assert.That(_runtime.GetProc("m", "p\uFFFD"), Is.EqualTo(slot));
-        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFE])), Is.EqualTo(slot));
-        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xC3])), Is.EqualTo(slot), "a truncated sequence is one U+FFFD too");
-        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xC3, 0xA9])), Is.EqualTo(Null), "p + é is another name");
+        // Issue 11, defect 5: invalid bytes were decoded to U+FFFD, so "p\xff" and "p\xfe" were one proc, found as
+        // "p\uFFFD" too, and a module "mod\xfe" received what was registered under "mod\xff". 0xFF and 0xFE never occur
+        // in UTF-8, 0x80 is a lone continuation byte and 0xC0 an overlong lead byte: each name below is invalid.
+        var diagnostics = new List<string>();
+        _runtime.Diagnostic += (_, e) => diagnostics.Add(e.Message);
+
+        Assert.That(RegisterProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFF]), NativeTargets.ReturnsOne), Is.EqualTo(Null));
+        Assert.That(RegisterProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFE]), NativeTargets.ReturnsTwo), Is.EqualTo(Null));
+        Assert.That(GetProc(_names.Utf8("m"), _names.Bytes([(byte)'p', 0xFF])), Is.EqualTo(Null));
+        nint block = 1;
+        Assert.That(RegisterGlobal(_names.Utf8("m"), _names.Bytes([(byte)'g', 0x80]), 8, 0, &block), Is.Zero);
+        Assert.That(GetGlobal(_names.Utf8("m"), _names.Bytes([(byte)'g', 0xC0])), Is.EqualTo(Null));
+        Assert.That(RegisterProc(_names.Bytes([(byte)'m', 0xFE]), _names.Utf8("p"), NativeTargets.ReturnsOne), Is.EqualTo(Null));
+
+        Assert.That(_runtime.GetModule("m").Procs.Count + _runtime.GetModule("m").Globals.Count, Is.Zero, "nothing was registered");
+        Assert.That(_runtime.TryGetProc("m", "p\uFFFD", out _), Is.False);
+        Assert.That(diagnostics, Is.EqualTo(new[]
+        {
+            "hcrRegisterProc: the name is not valid UTF-8 (bytes 70FF); names are UTF-8 strings",
+            "hcrRegisterProc: the name is not valid UTF-8 (bytes 70FE); names are UTF-8 strings",
+            "hcrGetProc: the name is not valid UTF-8 (bytes 70FF); names are UTF-8 strings",
+            "hcrRegisterGlobal: the name is not valid UTF-8 (bytes 6780); names are UTF-8 strings",
+            "hcrGetGlobal: the name is not valid UTF-8 (bytes 67C0); names are UTF-8 strings",
+            "hcrRegisterProc: the module name is not valid UTF-8 (bytes 6DFE); names are UTF-8 strings",
+        }));
     }
 
     [TestCase(1)]

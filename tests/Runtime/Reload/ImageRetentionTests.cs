@@ -164,6 +164,28 @@ public sealed unsafe class ImageRetentionTests : WorkbenchFixture
         Assert.That(Directory.GetFiles(Runtime.CopyDirectory), Has.Length.EqualTo(1), "only v3's copy is left");
     }
 
+    [Test]
+    public void OnlyTheRegisteredThreadMaySpeakForItself()
+    {
+        // Issue 11, defect 7: a report from another thread was accepted, so a reload could unload code the registered
+        // thread was still running. The test thread registered; the dedicated thread below is another one.
+        Bench.Build("a", 1, ModuleReloadTests.Module());
+        Runtime.Start("a");
+        using var self = Runtime.RegisterThread("reloader");
+        using var other = OtherThreads.RegisterOnAnotherThread(() => Runtime.RegisterThread("other"));
+        Reload(2); // epoch 1; this thread is marked quiescent by its own reload, "other" is not
+
+        var report = Assert.Throws<WrongThreadException>(() => other.Registration.ReportQuiescentState())!;
+        Assert.That(report.Message, Does.Match(
+            @"^ReportQuiescentState was called on managed thread \d+ for thread 'other' \(managed id \d+, epoch 0\), which only that thread may call: "));
+        Assert.Throws<WrongThreadException>(() => other.Registration.GoOffline());
+        Assert.Throws<WrongThreadException>(() => other.Registration.GoOnline());
+        Assert.That((other.ObservedEpoch, Retention.RetainedImages), Is.EqualTo((0L, 1)), "nothing was reported for it");
+
+        other.ReportQuiescentState(); // on its own thread
+        Assert.That((other.ObservedEpoch, Retention.RetainedImages), Is.EqualTo((1L, 0)));
+    }
+
     private void Reload(int version)
     {
         Bench.Build("a", version, ModuleReloadTests.Module());

@@ -143,22 +143,83 @@ public sealed unsafe class JumpTableTests
     }
 
     [Test]
-    public void ReleasedSlotsAreReusedOldestFirst()
+    public void ANewProcTakesANeverUsedSlotSoAStaleAddressStillReportsABadCall()
     {
+        // Issue 11, defect 1: the released slot went to the next new proc, so a callback still holding the removed proc's
+        // address ran that proc. With never-used slots left, the released slot must stay a bad-call thunk.
         using var table = new JumpTable(capacity: 16);
         table.ReportBadCallsToStandardError = false;
-        var a = table.Allocate(NativeTargets.ReturnsOne);
-        var b = table.Allocate(NativeTargets.ReturnsOne);
+        var removed = table.Allocate(NativeTargets.ReturnsOne, "m", "removed");
+        table.Release(removed, "m", "removed");
+
+        var fresh = table.Allocate(NativeTargets.ReturnsTwo, "m", "fresh");
+
+        Assert.That(fresh.Index, Is.EqualTo(1), "slot 0 was used once; slot 1 never was");
+        Assert.That(((delegate* unmanaged<long>)removed.Address)(), Is.EqualTo(0), "the stale address answers 0 ...");
+        Assert.That(table.LastBadCall, Is.EqualTo(new BadCall("m", "removed", removed, 1)), "... and reports the removed proc");
+    }
+
+    [Test]
+    public void AProcThatComesBackUnderItsModuleAndNameGetsItsOldSlot()
+    {
+        using var table = new JumpTable(capacity: 16);
+        var p = table.Allocate(NativeTargets.ReturnsOne, "m", "p");
+        var q = table.Allocate(NativeTargets.ReturnsOne, "m", "q");
+        table.Release(p, "m", "p");
+        table.Release(q, "m", "q");
+
+        var other = table.Allocate(NativeTargets.ReturnsOne, "n", "p"); // same name, other module: not p's slot
+        var back = table.Allocate(NativeTargets.ReturnsTwo, "m", "p");
+
+        Assert.That((other.Index, back), Is.EqualTo((2, p)));
+        Assert.That(((delegate* unmanaged<long>)p.Address)(), Is.EqualTo(2), "the address held since p's removal reaches p again");
+        Assert.That((table.InUse, table.FreeSlots, table.IsReleased(q)), Is.EqualTo((2, 1, true)));
+    }
+
+    [Test]
+    public void ReleasedSlotsAreReusedOnlyWhenNothingElseIsLeftOldestFirstAndTheHostIsTold()
+    {
+        using var table = new JumpTable(capacity: 3);
+        var reused = new List<string>();
+        table.SlotReused += (_, e) => reused.Add(e.ToString());
+        var a = table.Allocate(NativeTargets.ReturnsOne, "m", "a");
+        var b = table.Allocate(NativeTargets.ReturnsOne, "m", "b");
         table.Release(b, "m", "b");
         table.Release(a, "m", "a");
 
-        var first = table.Allocate(NativeTargets.ReturnsTwo);
-        var second = table.Allocate(NativeTargets.Add);
-        var third = table.Allocate(NativeTargets.ReturnsOne);
-        Assert.That((first, second, third.Index), Is.EqualTo((b, a, 2)));
-        Assert.That(((delegate* unmanaged<int>)first.Address)(), Is.EqualTo(2));
+        var first = table.Allocate(NativeTargets.ReturnsTwo, "m", "c");  // slot 2 was never used
+        var second = table.Allocate(NativeTargets.Add, "m", "d");        // b was released first
+        var third = table.Allocate(NativeTargets.ReturnsOne, "m", "e");  // then a
+        Assert.That((first.Index, second, third), Is.EqualTo((2, b, a)));
         Assert.That(((delegate* unmanaged<long, long, long>)second.Address)(2, 3), Is.EqualTo(5));
-        Assert.That((table.InUse, table.FreeSlots, table.BadCallCount), Is.EqualTo((3, 0, 0L)));
+        Assert.That(reused, Is.EqualTo(new[]
+        {
+            $"jump table: {b} of removed proc 'b' of module 'm' is reused for proc 'd' of module 'm' (no never-used slot was left and every registered thread had reported a quiescent state since its release); an address of the removed proc still held anywhere now calls the new proc",
+            $"jump table: {a} of removed proc 'a' of module 'm' is reused for proc 'e' of module 'm' (no never-used slot was left and every registered thread had reported a quiescent state since its release); an address of the removed proc still held anywhere now calls the new proc",
+        }));
+        Assert.Throws<JumpTableFullException>(() => table.Allocate(NativeTargets.ReturnsOne, "m", "f"));
+    }
+
+    [Test]
+    public void AReleasedSlotWaitsForEveryRegisteredThreadToReportAQuiescentStateAfterItsRelease()
+    {
+        var retention = new ImageRetention(8, TimeSpan.FromSeconds(1), _ => { });
+        using var table = new JumpTable(capacity: 1) { Quiescence = retention };
+        table.ReportBadCallsToStandardError = false;
+        using var worker = OtherThreads.RegisterOnAnotherThread(() => retention.Register("worker"));
+        var removed = table.Allocate(NativeTargets.ReturnsOne, "m", "removed");
+        table.Release(removed, "m", "removed"); // at epoch 0, which the worker observed when it registered
+
+        // What a reload does after its release: retire something, moving the epoch to 1 (this thread is not registered).
+        retention.Retire([], [(nint)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(8, 16)]);
+        var full = Assert.Throws<JumpTableFullException>(() => table.Allocate(NativeTargets.ReturnsTwo, "m", "new"))!;
+        Assert.That(full.Message, Does.Match(
+            @"^the jump table is full: all 1 slots are in use or released, and the 1 released slot\(s\) cannot be reused yet because thread 'worker' \(managed id \d+, epoch 0\) reported no quiescent state since the oldest was released"));
+        Assert.That(((delegate* unmanaged<long>)removed.Address)(), Is.EqualTo(0), "still a bad-call thunk");
+
+        worker.ReportQuiescentState(); // at epoch 1: after the release
+
+        Assert.That(table.Allocate(NativeTargets.ReturnsTwo, "m", "new"), Is.EqualTo(removed));
     }
 
     [Test]

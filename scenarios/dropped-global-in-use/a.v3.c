@@ -1,0 +1,3 @@
+#include "hcr.h"
+
+HCR_PROC(int64_t, version, (void)) { return 3; }

@@ -1,0 +1,3 @@
+#include "hcr.h"
+
+HCR_PROC(int64_t, removed, (int64_t x)) { return x * 10; }
