@@ -30,7 +30,7 @@ ensure_native_packages() {
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "build.sh: installing ${missing[*]} with apt-get ..." >&2
-    as_root apt-get update -qq
+    as_root apt-get update -qq >&2
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
@@ -51,8 +51,10 @@ ensure_dotnet() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
 
+# The build's own lines ("Build succeeded", "Time Elapsed", errors) go to standard error: standard output belongs to the
+# command after it, so `./build.sh hcrlab encode ... --format hex | ...` pipes nothing but the bytes.
 build() {
-  dotnet build HcrLab.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
+  dotnet build HcrLab.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly >&2
 }
 
 run_hcrlab() {

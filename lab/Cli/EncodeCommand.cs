@@ -10,17 +10,30 @@ namespace HcrLab.Lab.Cli;
 /// <summary><c>hcrlab encode</c>: the encoding of one (slot, target) pair, or of many read from standard input.</summary>
 public static class EncodeCommand
 {
+    /// <summary>The <c>schema</c> of the JSON objects <c>encode --format json</c> writes (docs/json.md).</summary>
+    public const string Schema = "hcrlab.encode/1";
+
+    /// <summary>A required <c>--arch</c> that takes one instruction set by any of <see cref="ArchitectureNames"/>.</summary>
+    public static Option<InstructionSet> ArchOption() => new("--arch")
+    {
+        Description = $"Instruction set of the slot: i386, amd64, arm (A32), thumb (Thumb-2) or arm64, in any case; also {ArchitectureNames.AliasSummary}.",
+        Required = true,
+        HelpName = "i386|amd64|arm|thumb|arm64",
+        CustomParser = ArchitectureNames.FromOption,
+    };
+
     public static Command Create(TextReader input)
     {
-        var arch = new Option<string>("--arch")
+        var arch = ArchOption();
+        var at = new Option<string>("--at")
         {
-            Description = "Instruction set of the slot: i386, amd64, arm (A32), thumb (Thumb-2) or arm64.",
-            Required = true,
-        }.AcceptOnlyFromAmong([.. InstructionSetNames.All.Select(i => i.ShortName())]);
-        var at = new Option<string>("--at") { Description = "Address of the slot (hexadecimal, 0x optional)." };
+            HelpName = "ADDR",
+            Description = "Required without --batch. Address of the slot, hexadecimal: 0x1000 (bare decimal digits such as 4096 are refused as ambiguous).",
+        };
         var target = new Option<string>("--target")
         {
-            Description = "Address to jump to (hexadecimal). On arm and thumb, bit 0 set means a Thumb target, clear an A32 one.",
+            HelpName = "ADDR",
+            Description = "Required without --batch. Address to jump to, hexadecimal like --at. On arm and thumb, bit 0 set means a Thumb target, clear an A32 one.",
         };
         var mode = new Option<string>("--mode")
         {
@@ -30,13 +43,15 @@ public static class EncodeCommand
         var form = new Option<string?>("--form") { Description = "Force one form (e.g. rel32, b.w, adrp-add-br) instead of the shortest." };
         var format = new Option<string>("--format")
         {
-            Description = "text: form, bytes and disassembly. hex: only the bytes, one line of hex. json: one JSON object.",
+            Description = "text: form, bytes and disassembly. hex: only the bytes, one line of hex. json: one JSON object (hcrlab.encode/1; "
+                + "with --batch one a line).",
             DefaultValueFactory = _ => "text",
         }.AcceptOnlyFromAmong("text", "hex", "json");
         var batch = new Option<bool>("--batch")
         {
-            Description = "Read 'AT TARGET' pairs (hex, one pair a line, # comments) from standard input and write one hex line per pair; "
-                + "a pair that cannot be encoded gives an empty line on standard output and a message on standard error.",
+            Description = "Read 'AT TARGET' pairs (always hexadecimal, 0x optional: 1000 is 0x1000; one pair a line, # comments) from standard "
+                + "input and write one line per pair: hex, or with --format json a JSON object; a pair that cannot be encoded gives an empty line "
+                + "(JSON: an object with 'error') on standard output and a message on standard error. Not with --at or --target.",
         };
 
         var external = new Option<string?>("--encoder")
@@ -52,7 +67,7 @@ public static class EncodeCommand
         {
             var output = parsed.InvocationConfiguration.Output;
             var error = parsed.InvocationConfiguration.Error;
-            var encoder = JumpEncoders.For(InstructionSetNames.Parse(parsed.GetValue(arch)!));
+            var encoder = JumpEncoders.For(parsed.GetValue(arch));
             var patchMode = parsed.GetValue(mode) == "data" ? PatchMode.Data : PatchMode.Code;
             JumpForm? forced;
             try
@@ -65,16 +80,31 @@ public static class EncodeCommand
                 return HcrLabCli.UsageError;
             }
 
+            bool json = parsed.GetValue(format) == "json";
+            if (parsed.GetValue(batch) && (parsed.GetValue(at) is not null || parsed.GetValue(target) is not null))
+            {
+                return Usage(error, "--batch reads its pairs from standard input; give no --at or --target with it");
+            }
+
             if (parsed.GetValue(external) is { } commandText)
             {
-                return parsed.GetValue(batch) && forced is null
-                    ? RunExternalBatch(commandText, encoder.Facts.Isa, patchMode, input, output, error)
-                    : Usage(error, "--encoder needs --batch and cannot force a --form (the protocol has no forms)");
+                return !parsed.GetValue(batch) || forced is not null
+                    ? Usage(error, "--encoder needs --batch and cannot force a --form (the protocol has no forms)")
+                    : json
+                    ? Usage(error, "--encoder answers only bytes: use --format hex with it (the JSON objects describe the lab's own forms)")
+                    : RunExternalBatch(commandText, encoder.Facts.Isa, patchMode, input, output, error);
             }
 
             if (parsed.GetValue(batch))
             {
-                return RunBatch(Shipped(encoder, forced, patchMode), input, output, error);
+                // Batch JSON lines carry the disassembly; hex lines (text and hex formats) need no Capstone.
+                if (json && !JumpDisassembler.TryLoad(out string? absent))
+                {
+                    error.WriteLine($"hcrlab encode: {absent}");
+                    return HcrLabCli.MissingLibrary;
+                }
+
+                return RunBatch(Shipped(encoder, forced, patchMode, json), json ? encoder.Facts.Isa : null, patchMode, input, output, error);
             }
 
             if (parsed.GetValue(at) is not { } atText || parsed.GetValue(target) is not { } targetText)
@@ -86,8 +116,8 @@ public static class EncodeCommand
             ulong slot, destination;
             try
             {
-                slot = Addresses.Parse(atText, "--at");
-                destination = Addresses.Parse(targetText, "--target");
+                slot = Addresses.ParseOption(atText, "--at");
+                destination = Addresses.ParseOption(targetText, "--target");
             }
             catch (FormatException e)
             {
@@ -113,7 +143,7 @@ public static class EncodeCommand
                         output.WriteLine(Convert.ToHexStringLower(bytes));
                         break;
                     case "json":
-                        output.WriteLine(JsonSerializer.Serialize(Describe(plan, bytes)));
+                        output.WriteLine(JsonLine.Of(Describe(plan, bytes)));
                         break;
                     default:
                         WriteText(plan, bytes, output);
@@ -131,10 +161,10 @@ public static class EncodeCommand
         return command;
     }
 
-    /// <summary>Encodes one pair for a batch: the hex line, or null and the reason it cannot be encoded.</summary>
+    /// <summary>Encodes one pair for a batch: its output line (hex, or a JSON object), or null and the reason it cannot be encoded.</summary>
     private delegate string? BatchEncoder(ulong slot, ulong target, out string? refusal);
 
-    private static BatchEncoder Shipped(IJumpEncoder encoder, JumpForm? forced, PatchMode mode) =>
+    private static BatchEncoder Shipped(IJumpEncoder encoder, JumpForm? forced, PatchMode mode, bool json) =>
         (ulong slot, ulong target, out string? refusal) =>
         {
             try
@@ -143,7 +173,7 @@ public static class EncodeCommand
                 var bytes = new byte[plan.Size];
                 encoder.Encode(plan, bytes);
                 refusal = null;
-                return Convert.ToHexStringLower(bytes);
+                return json ? JsonLine.Of(Describe(plan, bytes)) : Convert.ToHexStringLower(bytes);
             }
             catch (UnencodableJumpException e)
             {
@@ -172,7 +202,7 @@ public static class EncodeCommand
                     };
                     return answer is EncoderAnswer.Bytes b ? Convert.ToHexStringLower(b.Value) : null;
                 },
-                input, output, error);
+                null, mode, input, output, error);
         }
         catch (Exception e) when (e is FormatException or ExternalEncoderException)
         {
@@ -189,8 +219,20 @@ public static class EncodeCommand
     /// <summary>The longest line <c>--batch</c> reads; a longer one is refused, and only its start is shown.</summary>
     public const int MaxBatchLineChars = 1024;
 
-    private static int RunBatch(BatchEncoder encode, TextReader input, TextWriter output, TextWriter error)
+    /// <summary>One output line per input pair: hex, or with <paramref name="jsonFor"/> (the instruction set the lines name) a JSON object.</summary>
+    private static int RunBatch(BatchEncoder encode, InstructionSet? jsonFor, PatchMode mode, TextReader input, TextWriter output, TextWriter error)
     {
+        // A line that gives no encoding stays a line, so output line N answers input pair N.
+        void Unanswered(ulong? slot, ulong? target, string why) => output.WriteLine(jsonFor is not { } isa ? "" : JsonLine.Of(new
+        {
+            schema = Schema,
+            arch = isa.ShortName(),
+            mode = mode.ToString().ToLowerInvariant(),
+            slot = slot is { } s ? $"0x{s:x}" : null,
+            target = target is { } t ? $"0x{t:x}" : null,
+            error = why,
+        }));
+
         int exit = HcrLabCli.Success;
         int lineNumber = 0;
         foreach (var (line, overlong) in BoundedLines.Read(input, MaxBatchLineChars, unterminatedLastLine: true))
@@ -198,8 +240,9 @@ public static class EncodeCommand
             lineNumber++;
             if (overlong)
             {
-                error.WriteLine($"line {lineNumber}: longer than {MaxBatchLineChars} characters (a pair of 64-bit addresses and a comment fit easily), starting '{line[..40]}...'");
-                output.WriteLine();
+                string tooLong = $"longer than {MaxBatchLineChars} characters (a pair of 64-bit addresses and a comment fit easily), starting '{line[..40]}...'";
+                error.WriteLine($"line {lineNumber}: {tooLong}");
+                Unanswered(null, null, tooLong);
                 exit = HcrLabCli.UsageError;
                 continue;
             }
@@ -214,7 +257,7 @@ public static class EncodeCommand
             if (fields.Length != 2 || !Addresses.TryParse(fields[0], out ulong slot) || !Addresses.TryParse(fields[1], out ulong target))
             {
                 error.WriteLine($"line {lineNumber}: expected 'AT TARGET' as two hexadecimal addresses, got '{text}'");
-                output.WriteLine();
+                Unanswered(null, null, $"expected 'AT TARGET' as two hexadecimal addresses, got '{text}'");
                 exit = HcrLabCli.UsageError;
                 continue;
             }
@@ -226,7 +269,7 @@ public static class EncodeCommand
             else
             {
                 error.WriteLine($"line {lineNumber}: {refusal}");
-                output.WriteLine();
+                Unanswered(slot, target, refusal!);
                 exit = exit == HcrLabCli.Success ? HcrLabCli.CheckFailed : exit;
             }
         }
@@ -268,6 +311,7 @@ public static class EncodeCommand
         var report = disassembler.Check(plan, bytes);
         return new
         {
+            schema = Schema,
             arch = plan.Form.Isa.ShortName(),
             form = plan.Form.Name,
             syntax = plan.Form.Syntax,

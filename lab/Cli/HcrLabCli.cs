@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 
 namespace HcrLab.Lab.Cli;
 
@@ -21,11 +23,17 @@ public static class HcrLabCli
         {
             VerifyCommand.Create(),
             EncodeCommand.Create(input),
+            DecodeCommand.Create(),
             ScenarioCommand.Create(input),
             ReportCommand.Create(),
         };
 
         var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            return ReportUsageError(parsed, error);
+        }
+
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
@@ -44,6 +52,29 @@ public static class HcrLabCli
             // What System.CommandLine's own handler did for any other exception: the trace, and exit code 1.
             return Report(error, $"Unhandled exception: {e}", CheckFailed);
         }
+    }
+
+    /// <summary>
+    /// A parse error, as the README promises: exit code 2, the first problem on one line of standard error and a hint
+    /// where the help is (System.CommandLine's own handling prints the whole help on standard output and exits with 1).
+    /// </summary>
+    private static int ReportUsageError(ParseResult parsed, TextWriter error)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = parsed.CommandResult; result is CommandResult command; result = command.Parent)
+        {
+            names.Insert(0, command.Command.Name);
+        }
+
+        names[0] = "hcrlab";
+        string path = string.Join(' ', names);
+        // Some messages list choices on lines of their own ("Must be one of:\n\t'text'\n\t'hex'"): one line, as promised.
+        // A word the parser did not know is the likelier mistake than what it then misses ("hcrlab frobnicate").
+        var first = parsed.UnmatchedTokens is [var unmatched, ..]
+            ? parsed.Errors.FirstOrDefault(e => e.Message.Contains($"'{unmatched}'", StringComparison.Ordinal)) ?? parsed.Errors[0]
+            : parsed.Errors[0];
+        string message = string.Join(' ', first.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return Report(error, $"{path}: {message}{Environment.NewLine}Try '{path} --help' for more information.", UsageError);
     }
 
     private static int Report(TextWriter error, string message, int exitCode)

@@ -100,6 +100,7 @@ public static class ReportCommand
                 g.Sum(r => r.Repoints), g.Sum(r => r.Quiesced), g.Sum(r => r.States), g.Sum(r => r.StatesFailed)))
             .ToList();
         return new ReportDocument(
+            ReportDocument.VerifySchema,
             documents.Sum(d => d.Passed),
             documents.Sum(d => d.Failed),
             documents.Sum(d => d.Cases),
@@ -108,7 +109,6 @@ public static class ReportCommand
             documents.Sum(d => d.Unverified),
             rows,
             [.. documents.SelectMany(d => d.Failures)],
-            [.. documents.SelectMany(d => d.RandomFailures)],
             documents.Sum(d => d.Longer),
             documents.Select(d => d.Encoder).FirstOrDefault(e => e is not null),
             shards.Count > 0 ? [.. shards.Order()] : null,
@@ -129,7 +129,10 @@ public static class ReportCommand
             throw new InvalidDataException($"{file.Length} bytes is more than a report of hcrlab verify holds ({MaxReportBytes} at most)");
         }
 
-        return JsonSerializer.Deserialize<ReportDocument>(File.ReadAllText(file.FullName), ReportDocument.Json)
+        var document = JsonSerializer.Deserialize<ReportDocument>(File.ReadAllText(file.FullName), ReportDocument.Json)
             ?? throw new InvalidDataException("the file holds JSON null, not a report");
+        return document.Schema == ReportDocument.VerifySchema
+            ? document
+            : throw new InvalidDataException($"the schema is {(document.Schema is { } s ? $"'{s}'" : "missing")}, not '{ReportDocument.VerifySchema}' (a report of hcrlab verify --json)");
     }
 }

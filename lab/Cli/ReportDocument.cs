@@ -3,8 +3,12 @@ using System.Text.Json.Serialization;
 
 namespace HcrLab.Lab.Cli;
 
-/// <summary>The JSON form of a verification report (<c>--json</c>): written by <c>verify</c>, read back by <c>report merge</c>.</summary>
+/// <summary>
+/// The JSON form of a verification report (<c>--json</c>, schema <see cref="VerifySchema"/>, every field in docs/json.md):
+/// written by <c>verify</c> and <c>report merge</c>, read back by <c>report merge</c>.
+/// </summary>
 public sealed record ReportDocument(
+    string? Schema,
     int Passed,
     int Failed,
     int Cases,
@@ -13,13 +17,14 @@ public sealed record ReportDocument(
     int Unverified,
     IReadOnlyList<ReportRow> Rows,
     IReadOnlyList<ReportFailure> Failures,
-    IReadOnlyList<ReportRandomFailure> RandomFailures,
     int Longer = 0,
     string? Encoder = null,
     IReadOnlyList<string>? Shards = null,
     int? HostSkipped = null,
     IReadOnlyList<string>? HostNotes = null)
 {
+    public const string VerifySchema = "hcrlab.verify/1";
+
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -45,5 +50,3 @@ public sealed record ReportFailure(
     string Distance,
     string Reason,
     IReadOnlyList<ReportStep> Steps);
-
-public sealed record ReportRandomFailure(string Arch, string Report);

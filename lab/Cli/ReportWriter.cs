@@ -72,11 +72,6 @@ public static class ReportWriter
             }
         }
 
-        foreach (var random in report.RandomFailures)
-        {
-            console.MarkupLine($"[red]RANDOM FAIL[/] {random.Isa.ShortName()}: {Markup.Escape(random.Report)}");
-        }
-
         if (report.Unverified > 0)
         {
             console.WriteLine(
@@ -99,9 +94,14 @@ public static class ReportWriter
             console.WriteLine($"on the CPU: {note}");
         }
 
+        // Without random cases the seed changes nothing (it is still in the JSON report).
         if (report.Shard is { } shard)
         {
             console.WriteLine($"shard {shard} of the run with seed {report.Seed} (replay: --shard {shard} --seed {report.Seed})");
+        }
+        else if (report.Rows.Any(r => r.Random > 0))
+        {
+            console.WriteLine($"seed {report.Seed} (replay: --seed {report.Seed})");
         }
 
         console.WriteLine(
@@ -113,6 +113,7 @@ public static class ReportWriter
         File.WriteAllText(path, JsonSerializer.Serialize(ToDocument(report), ReportDocument.Json));
 
     public static ReportDocument ToDocument(VerificationReport report) => new(
+        ReportDocument.VerifySchema,
         report.Passed,
         report.Failed,
         report.Cases,
@@ -137,7 +138,6 @@ public static class ReportWriter
                     ? [new ReportStep("answer", "external", a.Bytes, [.. a.Disassembly.Select(i => $"0x{i.Address:x}  {i.Bytes}  {i.Text}")])]
                     : Array.Empty<ReportStep>(),
             ]))],
-        [.. report.RandomFailures.Select(r => new ReportRandomFailure(r.Isa.ShortName(), r.Report))],
         report.Longer,
         report.Encoder,
         report.Shard is { } shard ? [shard.ToString()] : null,

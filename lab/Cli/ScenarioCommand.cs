@@ -10,6 +10,9 @@ namespace HcrLab.Lab.Cli;
 /// </summary>
 public static class ScenarioCommand
 {
+    /// <summary>The <c>schema</c> of <c>scenario run --json</c>'s document (docs/json.md).</summary>
+    public const string Schema = "hcrlab.scenarios/1";
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static Command Create(TextReader input)
@@ -108,16 +111,22 @@ public static class ScenarioCommand
             output.WriteLine($"{results.Count} scenarios: {passed} passed, {results.Count - passed} failed");
             if (parsed.GetValue(json) is { } file)
             {
-                File.WriteAllText(file.FullName, JsonSerializer.Serialize(results.Select(r => new
+                File.WriteAllText(file.FullName, JsonSerializer.Serialize(new
                 {
-                    name = r.Name,
-                    passed = r.Passed,
-                    seconds = Math.Round(r.Duration.TotalSeconds, 3),
-                    failure = r.Failure,
-                    diff = r.Diff,
-                    transcript = r.ActualTranscript,
-                    standardError = r.StandardError,
-                }), Json));
+                    schema = Schema,
+                    passed,
+                    failed = results.Count - passed,
+                    scenarios = results.Select(r => new
+                    {
+                        name = r.Name,
+                        passed = r.Passed,
+                        seconds = Math.Round(r.Duration.TotalSeconds, 3),
+                        failure = r.Failure,
+                        diff = r.Diff,
+                        transcript = r.ActualTranscript,
+                        standardError = r.StandardError,
+                    }),
+                }, Json));
                 output.WriteLine($"JSON results written to {file.FullName}");
             }
 

@@ -18,7 +18,7 @@ public static class VerifyCommand
     {
         var arch = new Option<string[]>("--arch")
         {
-            Description = "Instruction sets to verify (repeat or separate with commas): i386, amd64, arm, thumb, arm64. Default: all.",
+            Description = $"Instruction sets to verify (repeat or separate with commas): i386, amd64, arm, thumb, arm64, in any case; also {ArchitectureNames.AliasSummary}. Default: all.",
             AllowMultipleArgumentsPerToken = true,
         };
         var random = new Option<int>("--random")
@@ -26,7 +26,10 @@ public static class VerifyCommand
             Description = "Random cases on top of the fixed matrix, shared out over the instruction sets.",
             DefaultValueFactory = _ => DefaultRandomCases,
         };
-        var seed = new Option<string?>("--seed") { Description = "CsCheck seed printed with a random failure; replays that case first." };
+        var seed = new Option<string?>("--seed")
+        {
+            Description = "Hexadecimal seed of the random cases (0x optional); every run prints the one it used and its JSON report holds it, so --seed replays the run. Default: a fresh one.",
+        };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var failures = new Option<int>("--max-failures")
         {
@@ -88,28 +91,35 @@ public static class VerifyCommand
                 return HcrLabCli.UsageError;
             }
 
-            if (!UnicornEngine.TryLoad(out string? problem) || !JumpDisassembler.TryLoad(out problem))
-            {
-                error.WriteLine($"hcrlab verify: {problem}");
-                return HcrLabCli.MissingLibrary;
-            }
-
             Shard? part = null;
             EncoderCommandLine? external = null;
-            var deadline = TimeSpan.FromSeconds(parsed.GetValue(encoderTimeout));
+            var deadline = TimeSpan.Zero;
             try
             {
                 part = parsed.GetValue(shard) is { } shardText ? Shard.Parse(shardText) : null;
-                external = parsed.GetValue(encoder) is { } commandText ? EncoderCommandLine.Parse(commandText) : null;
-                if (deadline <= TimeSpan.Zero || deadline > TimeSpan.FromHours(1))
+                if (parsed.GetValue(seed) is { } seedText)
                 {
-                    throw new FormatException("--encoder-timeout: give a number of seconds above 0 and at most 3600");
+                    Verifier.ParseSeed(seedText);
                 }
+
+                external = parsed.GetValue(encoder) is { } commandText ? EncoderCommandLine.Parse(commandText) : null;
+                // Checked as a number first: TimeSpan.FromSeconds throws on NaN and on values past its range.
+                double seconds = parsed.GetValue(encoderTimeout);
+                deadline = seconds is > 0 and <= 3600
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new FormatException("--encoder-timeout: give a number of seconds above 0 and at most 3600");
             }
             catch (FormatException e)
             {
                 error.WriteLine($"hcrlab verify: {e.Message}");
                 return HcrLabCli.UsageError;
+            }
+
+            // After every usage check: a bad option is exit code 2 whether or not Unicorn and Capstone are installed.
+            if (!UnicornEngine.TryLoad(out string? problem) || !JumpDisassembler.TryLoad(out problem))
+            {
+                error.WriteLine($"hcrlab verify: {problem}");
+                return HcrLabCli.MissingLibrary;
             }
 
             if (external is not null)
@@ -174,7 +184,7 @@ public static class VerifyCommand
 
         InstructionSet[] isas = [.. values
             .SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(v => v == "all" ? InstructionSetNames.All : [InstructionSetNames.Parse(v)])
+            .Select(v => v.Equals("all", StringComparison.OrdinalIgnoreCase) ? InstructionSetNames.All : [ArchitectureNames.Parse(v)])
             .SelectMany(v => v)
             .Distinct()
             .Order()];

@@ -4,9 +4,9 @@ using HcrLab.Encoders;
 namespace HcrLab.Lab.Verification;
 
 /// <summary>
-/// Random cases on top of the fixed matrix, generated with CsCheck so a failure is shrunk to a small case and printed
-/// with a seed that replays it. Targets cluster where encoders break: around every form's reach limits, around powers
-/// of two, and anywhere in the address space.
+/// Random cases on top of the fixed matrix, from CsCheck generators: the verifier draws case k of a run from the run's
+/// seed and k (<see cref="Verifier"/>), so a seed replays the run. Targets cluster where encoders break: around every
+/// form's reach limits, around powers of two, and anywhere in the address space.
 /// </summary>
 public static class RandomCases
 {

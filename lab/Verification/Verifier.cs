@@ -9,12 +9,12 @@ namespace HcrLab.Lab.Verification;
 /// <summary>Options of one verification run.</summary>
 /// <param name="Isas">The instruction sets to verify.</param>
 /// <param name="RandomCases">Random cases in total, shared out over the instruction sets.</param>
-/// <param name="Seed">A CsCheck seed that replays a reported random failure; null for fresh randomness.</param>
+/// <param name="Seed">The hexadecimal seed the random cases come from (a report's <c>seed</c> replays that run); null to choose one.</param>
 /// <param name="MaxFailuresKept">How many failing cases per instruction set are kept with their bytes and disassembly.</param>
 /// <param name="Encoder">An external encoder to verify instead of the shipped ones, or null.</param>
 /// <param name="EncoderDeadline">How long the external encoder may take for one answer (default 5 s).</param>
 /// <param name="On">Where the cases run: the emulator, this machine's CPU (for the instruction sets it runs), or both.</param>
-/// <param name="Shard">Run only this part of the cases; the random cases then come from <paramref name="Seed"/> (hexadecimal) as a fixed sequence.</param>
+/// <param name="Shard">Run only this part of the cases (of the same fixed sequence of random cases).</param>
 public sealed record VerifyOptions(
     IReadOnlyList<InstructionSet> Isas,
     int RandomCases,
@@ -31,8 +31,6 @@ public static class Verifier
     /// <summary>Progress: the instruction set, cases done, cases planned.</summary>
     public delegate void ProgressHandler(InstructionSet isa, int done, int total);
 
-    /// <exception cref="ExternalEncoderException">The external encoder cannot be started or keeps failing.</exception>
-    /// <exception cref="FormatException">With a shard, the seed is not a hexadecimal number.</exception>
     /// <summary>
     /// The random cases each of <paramref name="isaCount"/> instruction sets runs so that together they run at least
     /// <paramref name="total"/>: the quotient rounded up, computed in 64 bits (in 32, a total near int.MaxValue
@@ -41,14 +39,16 @@ public static class Verifier
     public static int RandomCasesEach(int total, int isaCount) =>
         isaCount == 0 ? 0 : (int)(((long)total + isaCount - 1) / isaCount);
 
+    /// <exception cref="ExternalEncoderException">The external encoder cannot be started or keeps failing.</exception>
+    /// <exception cref="FormatException">The seed is not a hexadecimal number.</exception>
     public static VerificationReport Run(VerifyOptions options, ProgressHandler? progress = null)
     {
         var started = DateTime.UtcNow;
-        string? seed = options.Shard is null ? options.Seed : (options.Seed ?? $"{Random.Shared.NextInt64():x}");
-        ulong shardSeed = options.Shard is null ? 0 : ParseShardSeed(seed!);
+        // Written the one way (lowercase, no 0x), so that shards given 0x1F and 1f merge as the one seed they are.
+        ulong runSeed = options.Seed is { } given ? ParseSeed(given) : (ulong)Random.Shared.NextInt64();
+        string seed = $"{runSeed:x}";
         var tallies = new ConcurrentDictionary<(InstructionSet, string), Tally>();
         var failures = new ConcurrentBag<CaseResult>();
-        var randomFailures = new ConcurrentBag<RandomFailure>();
         var hostNotes = new ConcurrentDictionary<InstructionSet, string>();
         var firstSkips = new ConcurrentDictionary<InstructionSet, string>();
         int randomEach = RandomCasesEach(options.RandomCases, options.Isas.Count);
@@ -99,14 +99,7 @@ public static class Verifier
                 Record(runner.Run(c), random: false);
             }
 
-            if (options.Shard is { } part)
-            {
-                RunRandomShard(isa, runner, randomEach, shardSeed, part, Record);
-            }
-            else if (randomEach > 0)
-            {
-                RunRandom(isa, runner, randomEach, options.Seed, Record, randomFailures);
-            }
+            RunRandom(isa, runner, randomEach, runSeed, options.Shard ?? new Shard(1, 1), Record);
 
         });
 
@@ -117,7 +110,7 @@ public static class Verifier
             .ToList();
         var orderedFailures = failures.OrderBy(f => f.Case.Isa).ThenBy(f => f.Case.Slot).ThenBy(f => f.Case.Target).ToList();
         return new VerificationReport(
-            rows, orderedFailures, [.. randomFailures.OrderBy(f => f.Isa)], DateTime.UtcNow - started, seed, options.Encoder?.ToString(), options.Shard,
+            rows, orderedFailures, DateTime.UtcNow - started, seed, options.Encoder?.ToString(), options.Shard,
             options.On == ExecutionSite.Emulator ? null
                 : [.. options.Isas.Select(isa => $"{isa.ShortName()}: {hostNotes.GetValueOrDefault(isa, "")}"
                     + (firstSkips.TryGetValue(isa, out string? why) ? $"; first case skipped on the CPU: {why}" : ""))]);
@@ -142,16 +135,19 @@ public static class Verifier
         return host is null ? emulated : new HostCheckedRunner(emulated, host);
     }
 
-    private static ulong ParseShardSeed(string seed) =>
+    /// <summary>The seed as a number; checked before a run so that a malformed one is a usage error, not a failed run.</summary>
+    /// <exception cref="FormatException">Not a hexadecimal number of at most 64 bits (0x optional).</exception>
+    public static ulong ParseSeed(string seed) =>
         ulong.TryParse(seed.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? seed[2..] : seed, System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong value)
             ? value
-            : throw new FormatException($"--seed: with --shard the seed is a hexadecimal number shared by all shards (e.g. 1f2e3d), not '{seed}'");
+            : throw new FormatException($"--seed: '{seed}' is not a seed: give the hexadecimal number a report prints (e.g. 1f2e3d), the same for every shard");
 
     /// <summary>
-    /// The random cases of a shard: case k of the run is generated from the seed and k alone (not by CsCheck's sampling,
-    /// whose sequence is not reproducible), so every shard of one seed sees the same sequence and runs its own positions.
+    /// The random cases: case k of the run is generated from the seed and k alone (not by CsCheck's sampling, whose
+    /// sequence a seed does not replay), so the same seed gives the same cases, passing or failing, and every shard of one
+    /// seed sees the same sequence and runs its own positions.
     /// </summary>
-    private static void RunRandomShard(InstructionSet isa, ICaseRunner runner, int count, ulong seed, Shard shard, Action<CaseResult, bool> record)
+    private static void RunRandom(InstructionSet isa, ICaseRunner runner, int count, ulong seed, Shard shard, Action<CaseResult, bool> record)
     {
         var gen = RandomCases.For(isa, runner.IsReserved);
         for (int k = shard.Index - 1; k < count; k += shard.Count)
@@ -162,53 +158,6 @@ public static class Verifier
                 record(runner.Run(c), true);
             }
         }
-    }
-
-    private static void RunRandom(
-        InstructionSet isa, ICaseRunner runner, int count, string? seed, Action<CaseResult, bool> record, ConcurrentBag<RandomFailure> randomFailures)
-    {
-        // CsCheck keeps calling the predicate while it shrinks a failure; only cases before the first failure are counted.
-        CaseResult? firstFailure = null;
-        try
-        {
-            RandomCases.For(isa, runner.IsReserved).Select(runner.Adapt).Where(c => c is not null).Sample(
-                c =>
-                {
-                    var result = runner.Run(c!);
-                    if (firstFailure is null)
-                    {
-                        record(result, true);
-                        if (!result.Passed)
-                        {
-                            firstFailure = result;
-                        }
-                    }
-
-                    return result.Passed;
-                },
-                seed: seed,
-                iter: count,
-                threads: 1,
-                print: c => c!.ToString());
-        }
-        catch (CsCheckException e)
-        {
-            randomFailures.Add(new RandomFailure(isa, $"{e.Message} Replay: hcrlab verify --arch {isa.ShortName()} --seed {ExtractSeed(e.Message)}", firstFailure));
-        }
-    }
-
-    private static string ExtractSeed(string message)
-    {
-        const string marker = "Set seed: \"";
-        int start = message.IndexOf(marker, StringComparison.Ordinal);
-        if (start < 0)
-        {
-            return "?";
-        }
-
-        start += marker.Length;
-        int end = message.IndexOf('"', start);
-        return end < 0 ? "?" : message[start..end];
     }
 
     private static int FormOrder(InstructionSet isa, string form)

@@ -37,7 +37,7 @@ public sealed class EncodeCommandTests
     [TestCase("arm64", "0x1000", "0x700000000", "code", "5000005800021fd60000000007000000")]
     // Thumb slot 2 mod 4 to an A32 target: LDR.W PC, [PC, #4] (F8DF F004: base = (0x1002 + 4) & ~3 = 0x1004, literal at 0x1008),
     // two bytes of udf padding (00 de), then the literal 0x2000.
-    [TestCase("thumb", "1002", "2000", "code", "dff804f000de00200000")]
+    [TestCase("thumb", "0x1002", "0x2000", "code", "dff804f000de00200000")]
     // A32 B: imm24 = (0x2000 - (0x1000 + 8)) / 4 = 0x3FE → 0xEA0003FE.
     [TestCase("arm", "0x1000", "0x2000", "code", "fe0300ea")]
     // i386 data mode at a slot 1 mod 4: FF 25 abs32 ends at 0x1007, the literal sits at the next 4-aligned address 0x1008 after one CC.
@@ -176,6 +176,6 @@ public sealed class EncodeCommandTests
     {
         var run = CliRun.Of("encode", "--arch", "mips", "--at", "0", "--target", "0");
 
-        Assert.That(run.ExitCode, Is.Not.EqualTo(HcrLabCli.Success));
+        Assert.That(run.ExitCode, Is.EqualTo(HcrLabCli.UsageError));
     }
 }

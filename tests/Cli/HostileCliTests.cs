@@ -80,6 +80,8 @@ public sealed class HostileCliTests
 
     [TestCase("encode", "--arch", "arm64", "--at", "0x1000", "--target", "0x2000")]
     [TestCase("verify", "--arch", "arm64", "--random", "0")]
+    [TestCase("decode", "--arch", "arm64", "--at", "0x1000", "00000014")]
+    [TestCase("encode", "--arch", "arm64", "--batch", "--format", "json")]
     public void AMissingCapstoneIsExitCode3AndOneLine(params string[] arguments)
     {
         // A copy of the built tool without Capstone's native library (every runtimes/*/native/libcapstone.*), run as
