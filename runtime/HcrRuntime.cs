@@ -394,7 +394,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
     public nint GetProc(string module, string name) => GetProcSymbol(module, name).Address;
 
-    /// <summary>The slot address of a registered proc, or false (and 0) when the module or the proc is unknown.</summary>
+    /// <summary>Looks up the slot address of a registered proc; false (and 0) when the module or the proc is unknown.</summary>
     public bool TryGetProc(string module, string name, out nint slotAddress)
     {
         lock (_lock)
@@ -576,7 +576,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <exception cref="UnknownSymbolException">The module has no global of that name.</exception>
     public nint GetGlobal(string module, string name) => GetGlobalSymbol(module, name).Address;
 
-    /// <summary>The address of a registered global, or false (and 0) when the module or the global is unknown.</summary>
+    /// <summary>Looks up the address of a registered global; false (and 0) when the module or the global is unknown.</summary>
     public bool TryGetGlobal(string module, string name, out nint address)
     {
         lock (_lock)
