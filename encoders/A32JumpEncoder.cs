@@ -21,6 +21,7 @@ public sealed class A32JumpEncoder : JumpEncoder
     {
     }
 
+    /// <summary>The shared A32 encoder: forms <c>b</c> (A32 targets within ±32 MiB) and <c>ldr-pc</c> (any target, either state).</summary>
     public static A32JumpEncoder Instance { get; } = new(
         new CpuFacts
         {
@@ -48,6 +49,7 @@ public sealed class A32JumpEncoder : JumpEncoder
             },
         ]);
 
+    /// <inheritdoc/>
     protected override void EncodeInstructions(in JumpPlan plan, Span<byte> instructions)
     {
         if (plan.Form.Kind == JumpKind.Relative)

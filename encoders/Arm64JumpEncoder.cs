@@ -27,6 +27,7 @@ public sealed class Arm64JumpEncoder : JumpEncoder
     {
     }
 
+    /// <summary>The shared arm64 encoder: forms <c>b</c> (±128 MiB), <c>adrp-add-br</c> (±4 GiB by page) and <c>ldr-br</c> (any target).</summary>
     public static Arm64JumpEncoder Instance { get; } = new(
         new CpuFacts
         {
@@ -60,6 +61,7 @@ public sealed class Arm64JumpEncoder : JumpEncoder
             },
         ]);
 
+    /// <inheritdoc/>
     protected override void EncodeInstructions(in JumpPlan plan, Span<byte> instructions)
     {
         switch (plan.Form.Kind)

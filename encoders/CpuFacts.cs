@@ -9,11 +9,13 @@ public readonly record struct SlotLayout(int Size, int Alignment);
 /// </summary>
 public sealed record CpuFacts
 {
+    /// <summary>The instruction set these facts describe.</summary>
     public required InstructionSet Isa { get; init; }
 
     /// <summary>Width of an address: 32 or 64. Address arithmetic wraps modulo 2^AddressBits.</summary>
     public required int AddressBits { get; init; }
 
+    /// <summary>Bytes of a pointer (and of a literal): <see cref="AddressBits"/> / 8.</summary>
     public int PointerSize => AddressBits / 8;
 
     /// <summary>Alignment the CPU requires of a slot (its instruction alignment).</summary>
@@ -54,5 +56,6 @@ public sealed record CpuFacts
     /// <summary>Bytes of a cache line, for reports of a store that straddles two (x86 and the ARM cores this lab models: 64).</summary>
     public int CacheLineBytes => 64;
 
+    /// <summary>The highest address: 2^<see cref="AddressBits"/> − 1.</summary>
     public ulong MaxAddress => AddressBits == 64 ? ulong.MaxValue : (1UL << AddressBits) - 1;
 }

@@ -7,6 +7,7 @@ namespace HcrLab.Encoders;
 /// </summary>
 public interface IJumpEncoder
 {
+    /// <summary>The facts of the encoder's instruction set (address width, alignment, slot layout, atomic store width).</summary>
     CpuFacts Facts { get; }
 
     /// <summary>The forms, shortest first.</summary>

@@ -6,10 +6,19 @@ namespace HcrLab.Encoders;
 /// </summary>
 public enum InstructionSet
 {
+    /// <summary>32-bit x86.</summary>
     I386,
+
+    /// <summary>x86-64.</summary>
     Amd64,
+
+    /// <summary>32-bit ARM in ARM state (A32).</summary>
     A32,
+
+    /// <summary>32-bit ARM in Thumb state (Thumb-2, T32).</summary>
     Thumb,
+
+    /// <summary>AArch64 (A64).</summary>
     Arm64,
 }
 
@@ -28,8 +37,10 @@ public static class InstructionSetNames
     /// <summary>Every instruction set, in the order reports list them.</summary>
     public static IReadOnlyList<InstructionSet> All { get; } = [.. Names.Select(n => n.Isa)];
 
+    /// <summary>The short name of <paramref name="isa"/>, e.g. <c>amd64</c>.</summary>
     public static string ShortName(this InstructionSet isa) => Names.First(n => n.Isa == isa).Name;
 
+    /// <summary>Reads a short name, ignoring case; false when <paramref name="text"/> names no instruction set.</summary>
     public static bool TryParse(string text, out InstructionSet isa)
     {
         foreach (var (candidate, name) in Names)
@@ -45,6 +56,7 @@ public static class InstructionSetNames
         return false;
     }
 
+    /// <summary>Reads a short name, ignoring case; throws <see cref="ArgumentException"/> (listing the names) when <paramref name="text"/> names none.</summary>
     public static InstructionSet Parse(string text) =>
         TryParse(text, out var isa)
             ? isa

@@ -14,21 +14,26 @@ public abstract class JumpEncoder : IJumpEncoder
 
     private const ulong PageMask = 0xFFF;
 
+    /// <summary>Builds an encoder from its CPU's facts and its forms, shortest first (the order <see cref="Plan(ulong, ulong, PatchMode)"/> tries them in).</summary>
     protected JumpEncoder(CpuFacts facts, IReadOnlyList<JumpForm> forms)
     {
         Facts = facts;
         Forms = forms;
     }
 
+    /// <inheritdoc/>
     public CpuFacts Facts { get; }
 
+    /// <inheritdoc/>
     public IReadOnlyList<JumpForm> Forms { get; }
 
+    /// <inheritdoc/>
     public JumpForm Form(string name) =>
         Forms.FirstOrDefault(f => f.Name == name)
         ?? throw new ArgumentException(
             $"{Facts.Isa.ShortName()} has no form '{name}'; its forms are {string.Join(", ", Forms.Select(f => f.Name))}", nameof(name));
 
+    /// <inheritdoc/>
     public JumpPlan Plan(ulong slot, ulong target, PatchMode mode)
     {
         UnencodableJumpException? farthest = null;
@@ -56,9 +61,11 @@ public abstract class JumpEncoder : IJumpEncoder
         throw Refuse(null, slot, target, UnencodableReason.OutOfReach, $"no {mode.ToString().ToLowerInvariant()}-mode form reaches it ({farthest!.Form}: {farthest.Detail})");
     }
 
+    /// <inheritdoc/>
     public JumpPlan Plan(JumpForm form, ulong slot, ulong target, PatchMode mode) =>
         TryPlan(form, slot, target, mode, out var plan, out var refusal) ? plan : throw refusal!;
 
+    /// <inheritdoc/>
     public bool TryPlan(JumpForm form, ulong slot, ulong target, PatchMode mode, out JumpPlan plan, out UnencodableJumpException? refusal)
     {
         if (form.Isa != Facts.Isa)
@@ -94,6 +101,7 @@ public abstract class JumpEncoder : IJumpEncoder
         return true;
     }
 
+    /// <inheritdoc/>
     public JumpPlan PlanRepoint(in JumpPlan current, ulong newTarget)
     {
         JumpPlan next = current.Mode == PatchMode.Data
@@ -130,6 +138,7 @@ public abstract class JumpEncoder : IJumpEncoder
         };
     }
 
+    /// <inheritdoc/>
     public void Encode(in JumpPlan plan, Span<byte> slot)
     {
         RequireFits(plan, slot);
@@ -146,6 +155,7 @@ public abstract class JumpEncoder : IJumpEncoder
         }
     }
 
+    /// <inheritdoc/>
     public void Write(in JumpPlan plan, Span<byte> slot)
     {
         RequireFits(plan, slot);
@@ -175,8 +185,10 @@ public abstract class JumpEncoder : IJumpEncoder
         return Facts.AddressBits == 64 ? unchecked((long)difference) : unchecked((int)(uint)difference);
     }
 
+    /// <summary>Writes a 32-bit instruction word in little-endian byte order (how every CPU here stores its instructions).</summary>
     protected static void WriteInstruction32(Span<byte> bytes, uint word) => BinaryPrimitives.WriteUInt32LittleEndian(bytes, word);
 
+    /// <summary>Writes a 16-bit Thumb halfword in little-endian byte order.</summary>
     protected static void WriteInstruction16(Span<byte> bytes, ushort halfword) => BinaryPrimitives.WriteUInt16LittleEndian(bytes, halfword);
 
     private UnencodableJumpException? Check(JumpForm form, ulong slot, ulong target, PatchMode mode)

@@ -3,6 +3,7 @@ namespace HcrLab.Encoders;
 /// <summary>The encoder of each instruction set. Encoders hold no mutable state and are shared.</summary>
 public static class JumpEncoders
 {
+    /// <summary>The shared encoder of <paramref name="isa"/>.</summary>
     public static IJumpEncoder For(InstructionSet isa) => isa switch
     {
         InstructionSet.I386 => X86JumpEncoder.I386,
@@ -13,5 +14,6 @@ public static class JumpEncoders
         _ => throw new ArgumentOutOfRangeException(nameof(isa), isa, "unknown instruction set"),
     };
 
+    /// <summary>Every encoder, in the order of <see cref="InstructionSetNames.All"/>.</summary>
     public static IReadOnlyList<IJumpEncoder> All { get; } = [.. InstructionSetNames.All.Select(For)];
 }

@@ -39,6 +39,7 @@ public enum TargetStates
 /// </summary>
 public sealed record JumpForm
 {
+    /// <summary>The instruction set the form belongs to.</summary>
     public required InstructionSet Isa { get; init; }
 
     /// <summary>Short, stable name used in plans, reports and test vectors, e.g. <c>rel32</c>.</summary>
@@ -47,17 +48,22 @@ public sealed record JumpForm
     /// <summary>The form in assembly syntax, e.g. <c>jmp [rip+disp32]; .quad target</c>.</summary>
     public required string Syntax { get; init; }
 
+    /// <summary>How the form finds its target: relative, page-relative or through a literal.</summary>
     public required JumpKind Kind { get; init; }
 
     /// <summary>Bytes of instructions at the start of the slot (padding and literal come after).</summary>
     public required int InstructionBytes { get; init; }
 
+    /// <summary>The instruction-set states the form can branch into.</summary>
     public required TargetStates Targets { get; init; }
 
+    /// <summary>The smallest displacement a relative form reaches, exactly (0 for a literal form).</summary>
     public long MinDisplacement { get; init; }
 
+    /// <summary>The largest displacement a relative form reaches, exactly (0 for a literal form).</summary>
     public long MaxDisplacement { get; init; }
 
+    /// <summary>What the displacement must be a multiple of (the instruction alignment the encoding drops, or 4096 for page-relative).</summary>
     public int Granularity { get; init; } = 1;
 
     /// <summary>What the CPU adds to the slot address before adding the displacement (x86: the instruction length; A32: 8; Thumb: 4).</summary>
@@ -69,9 +75,12 @@ public sealed record JumpForm
     /// <summary>Alignment of the literal in <see cref="PatchMode.Code"/> (1 where the CPU loads it unaligned and nothing needs it atomic).</summary>
     public int CodeLiteralAlignment { get; init; } = 1;
 
+    /// <summary>True for a form that loads its target from a literal; only such forms serve <see cref="PatchMode.Data"/>.</summary>
     public bool HasLiteral => Kind == JumpKind.Literal;
 
+    /// <summary>True for a form whose reach is limited by a displacement (relative or page-relative).</summary>
     public bool IsRelative => Kind != JumpKind.Literal;
 
+    /// <summary>The instruction set and the form's name, e.g. <c>amd64 rel32</c>.</summary>
     public override string ToString() => $"{Isa.ShortName()} {Name}";
 }

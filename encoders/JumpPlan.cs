@@ -47,6 +47,7 @@ public readonly record struct JumpPlan(
     /// <summary>The literal's absolute address (only meaningful when the form has a literal).</summary>
     public ulong LiteralAddress => Slot + (ulong)LiteralOffset;
 
+    /// <summary>The form, mode, size and changed bytes in one line, for reports and test failures.</summary>
     public override string ToString() =>
         $"{Form.Name} ({Mode.ToString().ToLowerInvariant()} mode, {Size} bytes, changed {Changed}{(NeedsCacheMaintenance ? ", needs i-cache maintenance" : "")})";
 }

@@ -8,8 +8,10 @@ namespace HcrLab.Encoders;
 /// </summary>
 public readonly record struct SlotStore(ulong Address, ReadOnlyMemory<byte> Bytes, bool Atomic)
 {
+    /// <summary>Bytes the store writes.</summary>
     public int Width => Bytes.Length;
 
+    /// <summary>The address one past the store's last byte.</summary>
     public ulong End => Address + (ulong)Width;
 
     /// <summary>True when a store of <paramref name="width"/> bytes at <paramref name="address"/> is single-copy atomic on the CPU of <paramref name="facts"/>.</summary>
@@ -76,6 +78,7 @@ public readonly record struct SlotStore(ulong Address, ReadOnlyMemory<byte> Byte
     /// <summary>Applies the store to <paramref name="image"/>, a copy of memory starting at <paramref name="imageAddress"/>.</summary>
     public void ApplyTo(Span<byte> image, ulong imageAddress) => Bytes.Span.CopyTo(image[checked((int)(Address - imageAddress))..]);
 
+    /// <summary>The store in one line: atomic or not, width, bytes as hex and address.</summary>
     public override string ToString() =>
         $"{(Atomic ? "atomic " : "")}{Width}-byte store of {Convert.ToHexStringLower(Bytes.Span)} at 0x{Address:X}";
 }

@@ -45,6 +45,7 @@ public sealed record SlotWrites(
     bool WhileCallersRun,
     string Protocol)
 {
+    /// <summary>The slot's address (the plan's).</summary>
     public ulong Slot => Plan.Slot;
 
     /// <summary>
@@ -74,6 +75,7 @@ public sealed record SlotWrites(
     private bool Overlaps(SlotStore store, ByteRange range) =>
         store.Address < Slot + (ulong)range.End && Slot + (ulong)range.Offset < store.End;
 
+    /// <summary>The kind of write, the form, the number of stores and whether callers may run meanwhile, in one line.</summary>
     public override string ToString() =>
         $"{Kind} to {Plan.Form.Name}: {Stores.Count} store(s), {(WhileCallersRun ? "safe while callers run" : "needs quiescence")} ({Protocol})";
 }

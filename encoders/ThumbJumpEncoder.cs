@@ -27,6 +27,7 @@ public sealed class ThumbJumpEncoder : JumpEncoder
     {
     }
 
+    /// <summary>The shared Thumb-2 encoder: forms <c>b.n</c> and <c>b.w</c> (Thumb targets) and <c>ldr.w-pc</c> (any target, either state).</summary>
     public static ThumbJumpEncoder Instance { get; } = new(
         new CpuFacts
         {
@@ -59,6 +60,7 @@ public sealed class ThumbJumpEncoder : JumpEncoder
             },
         ]);
 
+    /// <inheritdoc/>
     protected override void EncodeInstructions(in JumpPlan plan, Span<byte> instructions)
     {
         switch (plan.Form.InstructionBytes, plan.Form.Kind)

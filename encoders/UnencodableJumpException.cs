@@ -30,15 +30,19 @@ public sealed class UnencodableJumpException(
     InstructionSet isa, string? form, ulong slot, ulong target, UnencodableReason reason, string detail)
     : Exception($"{isa.ShortName()}{(form is null ? "" : " " + form)}: cannot jump from 0x{slot:X} to 0x{target:X}: {detail}")
 {
+    /// <summary>The instruction set of the encoder that refused.</summary>
     public InstructionSet Isa { get; } = isa;
 
     /// <summary>The form that was asked for, or null when the encoder was asked to choose one.</summary>
     public string? Form { get; } = form;
 
+    /// <summary>The slot address of the refused pair.</summary>
     public ulong Slot { get; } = slot;
 
+    /// <summary>The target of the refused pair (on ARM bit 0 selects Thumb state).</summary>
     public ulong Target { get; } = target;
 
+    /// <summary>Why no bytes were produced, as a value callers and tests check.</summary>
     public UnencodableReason Reason { get; } = reason;
 
     /// <summary>The reason in words, without the addresses.</summary>
@@ -49,7 +53,9 @@ public sealed class UnencodableJumpException(
 public sealed class SlotTooSmallException(InstructionSet isa, string form, int needed, int available)
     : Exception($"{isa.ShortName()} {form}: the encoding needs {needed} bytes but the slot has {available}")
 {
+    /// <summary>Bytes the planned encoding needs.</summary>
     public int Needed { get; } = needed;
 
+    /// <summary>Bytes the slot that was given has.</summary>
     public int Available { get; } = available;
 }

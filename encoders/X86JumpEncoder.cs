@@ -19,8 +19,10 @@ public sealed class X86JumpEncoder : JumpEncoder
     {
     }
 
+    /// <summary>The shared i386 encoder: forms <c>rel8</c>, <c>rel32</c> (reaches every address modulo 2^32) and <c>abs-indirect</c>.</summary>
     public static X86JumpEncoder I386 { get; } = Create(InstructionSet.I386);
 
+    /// <summary>The shared amd64 encoder: forms <c>rel8</c>, <c>rel32</c> (±2 GiB) and <c>rip-indirect</c> (any target).</summary>
     public static X86JumpEncoder Amd64 { get; } = Create(InstructionSet.Amd64);
 
     private static X86JumpEncoder Create(InstructionSet isa)
@@ -65,6 +67,7 @@ public sealed class X86JumpEncoder : JumpEncoder
         return new X86JumpEncoder(facts, forms);
     }
 
+    /// <inheritdoc/>
     protected override void EncodeInstructions(in JumpPlan plan, Span<byte> instructions)
     {
         switch (plan.Form.Kind)

@@ -7,7 +7,9 @@ namespace HcrLab.Runtime;
 /// </summary>
 public sealed class HcrDiagnosticEventArgs(string message, bool failsLoad) : EventArgs
 {
+    /// <summary>What was refused or could not be answered, in words.</summary>
     public string Message { get; } = message;
 
+    /// <summary>True when it happened during a start or reload and makes that load fail.</summary>
     public bool FailsLoad { get; } = failsLoad;
 }

@@ -3,11 +3,13 @@ namespace HcrLab.Runtime;
 /// <summary>The base of every error the runtime reports, so a host can catch the runtime's errors and nothing else.</summary>
 public class HcrException : Exception
 {
+    /// <summary>Creates the error with a message a user can act on.</summary>
     public HcrException(string message)
         : base(message)
     {
     }
 
+    /// <summary>Creates the error with a message a user can act on and the error that caused it.</summary>
     public HcrException(string message, Exception? inner)
         : base(message, inner)
     {
@@ -18,10 +20,13 @@ public class HcrException : Exception
 public sealed class ExecutableMemoryFullException(ulong capacity, ulong used, ulong requested)
     : HcrException($"executable memory is full: {used} of {capacity} bytes used, {requested} more requested")
 {
+    /// <summary>Bytes the executable memory reserves in all.</summary>
     public ulong Capacity { get; } = capacity;
 
+    /// <summary>Bytes already allocated.</summary>
     public ulong Used { get; } = used;
 
+    /// <summary>Bytes the refused allocation asked for.</summary>
     public ulong Requested { get; } = requested;
 }
 
@@ -31,6 +36,7 @@ public sealed class ExecutableMemoryFullException(ulong capacity, ulong used, ul
 /// </summary>
 public sealed class JumpTableFullException : HcrException
 {
+    /// <summary>Every slot is in use (none is released); <paramref name="inner"/> is the cause, if any.</summary>
     public JumpTableFullException(int capacity, Exception? inner = null)
         : base($"the jump table is full: all {capacity} slots are in use; give HcrRuntimeOptions.JumpTableCapacity a larger value", inner)
     {
@@ -50,6 +56,7 @@ public sealed class JumpTableFullException : HcrException
         LaggingThreads = laggingThreads;
     }
 
+    /// <summary>The table's number of slots (<see cref="HcrRuntimeOptions.JumpTableCapacity"/>).</summary>
     public int Capacity { get; }
 
     /// <summary>The threads that held released slots back (empty when every slot is in use).</summary>
@@ -60,13 +67,17 @@ public sealed class JumpTableFullException : HcrException
 public sealed class UnknownModuleException(string module)
     : HcrException($"unknown module '{module}'")
 {
+    /// <summary>The name that was looked up.</summary>
     public string Module { get; } = module;
 }
 
 /// <summary>What kind of symbol a lookup was for.</summary>
 public enum SymbolKind
 {
+    /// <summary>A proc: a function called through its jump-table slot.</summary>
     Proc,
+
+    /// <summary>A global: runtime-owned memory kept across reloads.</summary>
     Global,
 }
 
@@ -74,10 +85,13 @@ public enum SymbolKind
 public sealed class UnknownSymbolException(SymbolKind kind, string module, string name)
     : HcrException($"module '{module}' has no {kind.ToString().ToLowerInvariant()} named '{name}'")
 {
+    /// <summary>Whether a proc or a global was looked up.</summary>
     public SymbolKind Kind { get; } = kind;
 
+    /// <summary>The module that was searched.</summary>
     public string Module { get; } = module;
 
+    /// <summary>The symbol name that was not found.</summary>
     public string Name { get; } = name;
 }
 
@@ -90,12 +104,16 @@ public sealed class GlobalSizeMismatchException(string module, string name, ulon
         $"global '{name}' of module '{module}' was registered with {registeredSize} bytes and is now registered with {requestedSize}; " +
         "a global cannot change size across a reload (rename it, or remove it in one reload and add it back in the next)")
 {
+    /// <summary>The global's module.</summary>
     public string Module { get; } = module;
 
+    /// <summary>The global's name.</summary>
     public string Name { get; } = name;
 
+    /// <summary>The size the global was first registered with, which it keeps.</summary>
     public ulong RegisteredSize { get; } = registeredSize;
 
+    /// <summary>The size of the refused registration.</summary>
     public ulong RequestedSize { get; } = requestedSize;
 }
 
@@ -107,12 +125,16 @@ public sealed class GlobalTooLargeException(string module, string name, ulong re
             : $"global '{name}' of module '{module}' asks for {requestedSize} bytes, which cannot be allocated",
         inner)
 {
+    /// <summary>The global's module.</summary>
     public string Module { get; } = module;
 
+    /// <summary>The global's name.</summary>
     public string Name { get; } = name;
 
+    /// <summary>The size the registration asked for.</summary>
     public ulong RequestedSize { get; } = requestedSize;
 
+    /// <summary>The limit, <see cref="HcrRuntimeOptions.MaxGlobalSize"/>.</summary>
     public ulong MaxSize { get; } = maxSize;
 }
 
@@ -145,5 +167,6 @@ public sealed class WrongThreadException(string method, HcrThread thread, int ca
     : HcrException($"{method} was called on managed thread {callingThreadId} for {thread}, which only that thread may call: " +
         "each thread registers itself (HcrRuntime.RegisterThread) and reports its own quiescent states")
 {
+    /// <summary>The managed thread id of the caller that was refused.</summary>
     public int CallingThreadId { get; } = callingThreadId;
 }

@@ -98,6 +98,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <summary>The live runtime that modules' C ABI calls reach, or null.</summary>
     public static HcrRuntime? Current => Volatile.Read(ref s_current);
 
+    /// <summary>The options the runtime was created with.</summary>
     public HcrRuntimeOptions Options { get; }
 
     /// <summary>The jump table: its bad-call count, last bad call and event are the host's view of calls to removed procs.</summary>
@@ -140,6 +141,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <summary>The host's own module (<see cref="HcrRuntimeOptions.RootModuleName"/>).</summary>
     public string RootModule => _root.Name;
 
+    /// <summary>True once <c>Start</c> has succeeded.</summary>
     public bool IsStarted
     {
         get
@@ -273,6 +275,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
+    /// <summary>Finds a known module without throwing; false when no module of that name is known.</summary>
     public bool TryGetModule(string module, [NotNullWhen(true)] out ModuleDescriptor? descriptor)
     {
         lock (_lock)
@@ -391,6 +394,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
     public nint GetProc(string module, string name) => GetProcSymbol(module, name).Address;
 
+    /// <summary>Looks up the slot address of a registered proc; false (and 0) when the module or the proc is unknown.</summary>
     public bool TryGetProc(string module, string name, out nint slotAddress)
     {
         lock (_lock)
@@ -572,6 +576,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <exception cref="UnknownSymbolException">The module has no global of that name.</exception>
     public nint GetGlobal(string module, string name) => GetGlobalSymbol(module, name).Address;
 
+    /// <summary>Looks up the address of a registered global; false (and 0) when the module or the global is unknown.</summary>
     public bool TryGetGlobal(string module, string name, out nint address)
     {
         lock (_lock)

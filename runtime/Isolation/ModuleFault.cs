@@ -20,6 +20,7 @@ public sealed record ModuleFault(string Function, int Signal, int Code, ulong Ad
     public string Describe() =>
         $"{SignalName(Signal)} ({CodeMeaning(Signal, Code)}) at address 0x{Address:x}, pc 0x{Pc:x}{(Location is null ? "" : $" ({Location})")}";
 
+    /// <summary>The function that faulted and <see cref="Describe"/>, in one line.</summary>
     public override string ToString() => $"{Function} faulted: {Describe()}";
 
     /// <summary>The name of a signal the guard contains (or SIGABRT), else "signal N".</summary>

@@ -29,8 +29,10 @@ public sealed class ModuleDescriptor
     /// <summary>The runtime's copy that is loaded now, or null.</summary>
     public string? LoadedCopyPath => Library?.CopyPath;
 
+    /// <summary>True while a library copy of the module is loaded.</summary>
     public bool IsLoaded => Library is not null;
 
+    /// <summary>The modules this one imports: what its library's <c>HcrGetImportedModules</c> listed at the latest load, or for the root the modules the host started with.</summary>
     public IReadOnlyList<string> Imports { get; internal set; } = [];
 
     /// <summary>What <c>HcrGetSigHash</c> returned at the latest load; empty for a module not loaded from a library.</summary>
@@ -39,8 +41,10 @@ public sealed class ModuleDescriptor
     /// <summary>The runtime generation at which the loaded code was loaded; -1 for a module never loaded.</summary>
     public long Generation { get; internal set; } = -1;
 
+    /// <summary>How many procs the module has registered now (a snapshot).</summary>
     public int ProcCount => Snapshot(() => ProcTable.Count);
 
+    /// <summary>How many globals the module has registered now (a snapshot).</summary>
     public int GlobalCount => Snapshot(() => GlobalTable.Count);
 
     /// <summary>A snapshot of the module's procs, in name order.</summary>
@@ -75,6 +79,7 @@ public sealed class ModuleDescriptor
         }
     }
 
+    /// <summary>The name, library and generation when loaded, and the counts of procs and globals, in one line.</summary>
     public override string ToString() =>
         $"module {Name}{(IsLoaded ? $" ({Path}, generation {Generation})" : "")}: {ProcCount} procs, {GlobalCount} globals";
 }

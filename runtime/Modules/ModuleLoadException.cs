@@ -52,11 +52,13 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
     public static ModuleLoadException Faulted(string module, string? path, ModuleLoadStage stage, ModuleFault fault, string? note = null) =>
         new(module, path, stage, $"{fault}; {KeptMapped}{(note is null ? "" : $"; {note}")}", fault: fault);
 
+    /// <summary>The module that failed.</summary>
     public string Module { get; } = module;
 
     /// <summary>The library file (the original, not the runtime's copy), when known.</summary>
     public string? Path { get; } = path;
 
+    /// <summary>What the runtime was doing with the module when it failed.</summary>
     public ModuleLoadStage Stage { get; } = stage;
 
     /// <summary>The cause in words, without the module name.</summary>

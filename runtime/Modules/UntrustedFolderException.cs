@@ -7,5 +7,6 @@ namespace HcrLab.Runtime;
 public sealed class UntrustedFolderException(string folder, string problem)
     : HcrException($"the copy folder's parent {folder} {problem}; remove it, or give HcrRuntimeOptions.CopyDirectory a folder of your own")
 {
+    /// <summary>The folder that was refused.</summary>
     public string Folder { get; } = folder;
 }

@@ -9,16 +9,22 @@ namespace HcrLab.Runtime;
 /// <param name="Path">The file, a pseudo-name such as <c>[heap]</c>, or empty for anonymous memory.</param>
 public readonly record struct MemoryMapping(ulong Start, ulong End, string Permissions, string Path)
 {
+    /// <summary>Bytes in the range.</summary>
     public ulong Length => End - Start;
 
+    /// <summary>True when the mapping may be read.</summary>
     public bool IsReadable => Permissions[0] == 'r';
 
+    /// <summary>True when the mapping may be written.</summary>
     public bool IsWritable => Permissions[1] == 'w';
 
+    /// <summary>True when the mapping may be executed.</summary>
     public bool IsExecutable => Permissions[2] == 'x';
 
+    /// <summary>True when <paramref name="address"/> lies in [<c>Start</c>, <c>End</c>).</summary>
     public bool Contains(ulong address) => address >= Start && address < End;
 
+    /// <summary>The mapping as <c>/proc/self/maps</c> writes it (range, permissions, path).</summary>
     public override string ToString() => $"{Start:x}-{End:x} {Permissions} {Path}";
 }
 

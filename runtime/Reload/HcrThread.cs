@@ -118,5 +118,6 @@ public sealed class HcrThread : IDisposable
         }
     }
 
+    /// <summary>The thread's name, managed id and the epoch it last observed (or "offline"), in one line.</summary>
     public override string ToString() => $"thread '{Name}' (managed id {ManagedThreadId}, {(IsOnline ? $"epoch {ObservedEpoch}" : "offline")})";
 }

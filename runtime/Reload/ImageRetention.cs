@@ -46,6 +46,7 @@ public sealed unsafe class ImageRetention
     /// <summary>+1 for each reload (or rolled-back reload) that replaced an image or memory.</summary>
     public long Epoch => Volatile.Read(ref _epoch);
 
+    /// <summary>How many threads are registered now.</summary>
     public int RegisteredThreads
     {
         get

@@ -15,6 +15,7 @@ public sealed record BadCall(string Module, string Name, JumpSlot Slot, long Cou
 /// <summary>Carries a <see cref="BadCall"/> to subscribers of <see cref="JumpTable.BadCallOccurred"/>.</summary>
 public sealed class BadCallEventArgs(BadCall call) : EventArgs
 {
+    /// <summary>The bad call.</summary>
     public BadCall Call { get; } = call;
 }
 
@@ -24,17 +25,22 @@ public sealed class BadCallEventArgs(BadCall call) : EventArgs
 /// </summary>
 public sealed class SlotReusedEventArgs(JumpSlot slot, string removedModule, string removedName, string? newModule, string? newName) : EventArgs
 {
+    /// <summary>The slot handed to the new proc.</summary>
     public JumpSlot Slot { get; } = slot;
 
+    /// <summary>The module of the removed proc whose slot it was.</summary>
     public string RemovedModule { get; } = removedModule;
 
+    /// <summary>The name of the removed proc whose slot it was.</summary>
     public string RemovedName { get; } = removedName;
 
     /// <summary>The new proc's module, or null for an allocation with no name.</summary>
     public string? NewModule { get; } = newModule;
 
+    /// <summary>The new proc's name, or null for an allocation with no name.</summary>
     public string? NewName { get; } = newName;
 
+    /// <summary>The reuse in words, with what it means for addresses of the removed proc still held.</summary>
     public override string ToString() =>
         $"jump table: {Slot} of removed proc '{RemovedName}' of module '{RemovedModule}' is reused for " +
         (NewName is null ? "a new proc" : $"proc '{NewName}' of module '{NewModule}'") +

@@ -152,8 +152,10 @@ public sealed unsafe class ExecutableMemory : IDisposable
         return new ReadOnlySpan<byte>((byte*)ExecutableBase + offset, length);
     }
 
+    /// <summary>The writable view's address of the byte at <paramref name="offset"/>.</summary>
     public nint WritableAddress(ulong offset) => WritableBase + (nint)offset;
 
+    /// <summary>The executable view's address of the byte at <paramref name="offset"/>.</summary>
     public nint ExecutableAddress(ulong offset) => ExecutableBase + (nint)offset;
 
     /// <summary>True when <paramref name="address"/> lies in the executable view's reserved range.</summary>
@@ -177,6 +179,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
         }
     }
 
+    /// <summary>Use, capacity, both views' addresses and the placement, in one line.</summary>
     public override string ToString() =>
         $"executable memory: {Used}/{Capacity} bytes used, {Committed} committed; rx at 0x{ExecutableBase:x}, rw at 0x{WritableBase:x}; {Placement}";
 

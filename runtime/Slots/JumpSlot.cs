@@ -6,5 +6,6 @@ namespace HcrLab.Runtime;
 /// </summary>
 public readonly record struct JumpSlot(int Index, nint Address)
 {
+    /// <summary>The slot as <c>slot N at 0xaddress</c>.</summary>
     public override string ToString() => $"slot {Index} at 0x{Address:x}";
 }

@@ -113,6 +113,7 @@ public sealed unsafe class JumpTable : IDisposable
     /// <summary>Slot size and alignment: the encoder's <see cref="CpuFacts.TableSlot"/> for indirect slots, 32 bytes for direct ones.</summary>
     public SlotLayout Layout { get; }
 
+    /// <summary>How many slots the table holds.</summary>
     public int Capacity { get; }
 
     /// <summary>Slots allocated and not released.</summary>
@@ -130,6 +131,7 @@ public sealed unsafe class JumpTable : IDisposable
         }
     }
 
+    /// <summary>The memory that holds the slots, executable through one view and written through the other.</summary>
     public ExecutableMemory Memory { get; }
 
     /// <summary>Calls through released slots so far.</summary>

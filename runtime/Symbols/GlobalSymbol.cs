@@ -11,6 +11,7 @@ public sealed class GlobalSymbol : NamedSymbol
         GcMarker = gcMarker;
     }
 
+    /// <summary>The global's memory: the address every module reads and writes it at, kept across reloads.</summary>
     public nint Address { get; }
 
     /// <summary>The size it was first registered with; a registration with another size is refused.</summary>
@@ -25,5 +26,6 @@ public sealed class GlobalSymbol : NamedSymbol
     /// </summary>
     internal HashSet<ModuleLibrary>? Holders { get; set; }
 
+    /// <summary>The global's module, name, size, address and generation, in one line.</summary>
     public override string ToString() => $"global {Module}.{Name} ({Size} bytes at 0x{Address:x}, generation {Generation})";
 }

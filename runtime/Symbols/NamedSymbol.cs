@@ -18,8 +18,10 @@ public abstract class NamedSymbol
         Generation = generation;
     }
 
+    /// <summary>The module the symbol is registered under.</summary>
     public string Module { get; }
 
+    /// <summary>The symbol's name within its module.</summary>
     public string Name => _name ??= SymbolKey.ToText(Key);
 
     /// <summary>The generation of the latest registration; older than the runtime's after a reload means "removed".</summary>

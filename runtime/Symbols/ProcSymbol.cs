@@ -10,6 +10,7 @@ public sealed class ProcSymbol : NamedSymbol
         Target = target;
     }
 
+    /// <summary>The jump-table slot every caller of the proc goes through.</summary>
     public JumpSlot Slot { get; }
 
     /// <summary>The stable address callers call: the slot's executable address.</summary>
@@ -18,5 +19,6 @@ public sealed class ProcSymbol : NamedSymbol
     /// <summary>The function the slot jumps to (the latest registration's).</summary>
     public nint Target { get; internal set; }
 
+    /// <summary>The proc's module, name, slot, target and generation, in one line.</summary>
     public override string ToString() => $"proc {Module}.{Name} ({Slot} -> 0x{Target:x}, generation {Generation})";
 }
