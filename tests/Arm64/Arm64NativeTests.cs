@@ -66,6 +66,36 @@ public sealed class Arm64NativeTests
         Assert.That(result.ExitCode, Is.Zero);
     }
 
+    [Test]
+    public void ACallThroughARemovedProcsSlotRunsTheArm64BadCallThunkAndAnswersZero()
+    {
+        string lib = Path.Combine(_output, "lib");
+        string module = Arm64Toolchain.Source("tests", "Arm64", "programs", "bad-call-module.c");
+        string include = Arm64Toolchain.Source("native", "include");
+        for (int version = 1; version <= 2; version++)
+        {
+            _toolchain.Compile($"badcall_v{version}.so", "-shared", "-fPIC", $"-DVERSION={version}", "-I", include, module);
+        }
+
+        string program = _toolchain.Compile("bad-call", Arm64Toolchain.Source("tests", "Arm64", "programs", "bad-call.c"),
+            "-I", include, "-L", lib, "-lhcrlab", $"-Wl,-rpath,{lib}");
+
+        var result = _toolchain.Run(program);
+
+        // v1's gone returns 7; v2 has no gone, so its slot is released to its thunk: each call is reported (the thunk
+        // passed the table and slot 0, the module's first proc) and answers 0, while stay moves on to v2's code.
+        Assert.That(result.Output.ReplaceLineEndings("\n"), Is.EqualTo("""
+            before: gone() = 7, stay() = 1
+            reloaded yes: gone() = 0, stay() = 2
+            again: gone() = 0
+
+            """), result.Error);
+        string report = System.Text.RegularExpressions.Regex.Replace(result.Error.ReplaceLineEndings("\n"), "0x[0-9a-f]+", "ADDRESS");
+        const string Line = "hcr: bad call: proc 'gone' of module 'badcall' was removed (slot 0 at ADDRESS); the call returns 0\n";
+        Assert.That(report, Is.EqualTo(Line + Line));
+        Assert.That(result.ExitCode, Is.Zero);
+    }
+
     private static ProcessResult BuildScript(string[] arguments) =>
         NativeToolchain.Run(Path.Combine(NativeToolchain.RepositoryRoot, "native", "build.sh"), arguments, NativeToolchain.RepositoryRoot, BuildDeadline);
 }
