@@ -18,6 +18,9 @@
 #                                   qemu-aarch64 with QEMU_LD_PREFIX=/usr/aarch64-linux-gnu, and hcrtrial through it too
 #                                   (HCRLAB_TRIAL_RUNNER); natively on an arm64 machine. It prints what the x86-64 build
 #                                   prints
+#   native/build.sh scenario-host --rid linux-arm64 [OUT]
+#                                   the scenario host (scenarios/Host) cross-published with hcrtrial into OUT (default
+#                                   artifacts/scenario-host/linux-arm64), for hcrlab scenario run --arch arm64
 #   native/build.sh nim [OUT]       publish if needed; Nim 1.6's own runtime (OUT/nim/reference: libnimhcr.so,
 #                                   libnimrtl.so) and OUT/nim/hcrlab (libnimhcr.so -> HcrLab's, Nim's libnimrtl.so).
 #                                   Installs Debian's nim when missing and root; exit code 3 when nim is unavailable.
@@ -199,6 +202,26 @@ publish_for_rid() {
   echo "$rid_lib/$real"
 }
 
+# scenario_host_for_rid RID [OUT]: the scenario host (scenarios/Host) NativeAOT-published for RID with hcrtrial beside
+# it, into OUT (default artifacts/scenario-host/RID), where `hcrlab scenario run --arch` looks for it.
+scenario_host_for_rid() {
+  local rid=$1 host_out
+  case "$rid" in
+    linux-arm64) ;;
+    *) echo "native/build.sh: --rid $rid: only linux-arm64 is cross-published" >&2; exit 64 ;;
+  esac
+  host_out=$(realpath -m "${2:-$top/artifacts/scenario-host/$rid}")
+  "$here/cross/ensure-arm64-toolchain.sh" || exit 3
+  local cross=()
+  if [ "$(uname -m)" != aarch64 ]; then
+    cross=(-p:CppCompilerAndLinker="$here/cross/aarch64-linux-gnu-cc" -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+  fi
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  dotnet publish "$top/scenarios/Host/HcrLab.ScenarioHost.csproj" -c Release -r "$rid" "${cross[@]}" -nologo -v quiet -clp:ErrorsOnly -o "$host_out" >&2
+  cp "$top/runtime/obj/hcrguard/$rid/hcrtrial" "$host_out/hcrtrial"
+  echo "$host_out/hcrlab-scenario-host"
+}
+
 # example_for_rid RID [OUT]: publish for RID, then the example built with RID's compiler into OUT/example.
 example_for_rid() {
   local rid=$1 rid_out cc=gcc
@@ -229,6 +252,8 @@ case "$command" in
            example; echo "$out/example/host" ;;
   run) if [ "${2:-}" = --rid ]; then run_for_rid "${3:-}" "${4:-}"; exit; fi
        example; cd "$out/example" && LD_LIBRARY_PATH="$lib" ./host ;;
+  scenario-host) [ "${2:-}" = --rid ] || { echo "native/build.sh scenario-host --rid RID [OUT]" >&2; exit 64; }
+                 scenario_host_for_rid "${3:-}" "${4:-}" ;;
   nim) nim_runtimes; echo "$out/nim" ;;
   bench) bench "${3:-}" ;;
   *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;; # the comment at the top

@@ -68,7 +68,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
     private static string Describe(ModuleLoadStage stage) => stage switch
     {
         ModuleLoadStage.Copy => "cannot copy the library",
-        ModuleLoadStage.Format => $"not a loadable {HostCpu.Current?.Name ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString()} ELF shared library",
+        ModuleLoadStage.Format => $"not a loadable ELF shared library for {HostCpu.Current?.Name ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString()}",
         ModuleLoadStage.Load => "the dynamic loader refused it",
         ModuleLoadStage.MissingExport => "missing export",
         ModuleLoadStage.Metadata => "cannot read its imports or signature hash",
