@@ -72,7 +72,9 @@ publish() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
   local staging="$out/publish"
   rm -rf "$staging"
-  dotnet publish "$here/HcrLab.Native.csproj" -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly -o "$staging" >&2
+  local host_rid=linux-x64
+  [ "$(uname -m)" != aarch64 ] || host_rid=linux-arm64 # the machine's own CPU: an arm64 machine publishes natively
+  dotnet publish "$here/HcrLab.Native.csproj" -c Release -r "$host_rid" -nologo -v quiet -clp:ErrorsOnly -o "$staging" >&2
   place_library "$staging/HcrLab.Native.so" "$lib" "$top/runtime/obj/hcrguard/hcrtrial"
 }
 
