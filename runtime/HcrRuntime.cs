@@ -182,10 +182,10 @@ public sealed unsafe partial class HcrRuntime : IDisposable
 
     /// <summary>Creates the process's runtime.</summary>
     /// <exception cref="InvalidOperationException">Another runtime is alive in this process.</exception>
-    /// <exception cref="PlatformNotSupportedException">Not linux-x64.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not linux-x64 or linux-arm64.</exception>
     public static HcrRuntime Create(HcrRuntimeOptions? options = null)
     {
-        Native.RequireLinuxX64();
+        HostCpu.RequireCurrent();
         lock (CurrentLock)
         {
             if (s_current is not null)
@@ -424,8 +424,12 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         var key = SymbolKey.Raw(name);
         nint address = procs ? descriptor.ProcTable.FindAddress(key) : descriptor.GlobalTable.FindAddress(key);
 
-        // The loads above are ordered before this one (x64 keeps loads in order; the volatile reads keep the JIT from
-        // moving them), so an unchanged even counter means no writer touched the tables while they were read.
+        // The tables' loads must be done before the counter is read again, or an unchanged even counter would not mean
+        // that no writer touched them while they were read. The acquire read of the counter above keeps them after it,
+        // but an acquire read (this one too) does not keep earlier loads from being satisfied after it: arm64 may do
+        // that, so a load-load barrier separates them (dmb ishld there; on x64, which keeps loads in order, it only stops
+        // the JIT from moving loads across it). The writer's side is BeginWrite's full fence and EndWrite's release.
+        Volatile.ReadBarrier();
         return Volatile.Read(ref _version) == version ? address : 0;
     }
 

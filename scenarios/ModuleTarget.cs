@@ -11,13 +11,17 @@ namespace HcrLab.Scenarios;
 /// <param name="Architecture">The CPU, as .NET names it.</param>
 /// <param name="CrossCompiler">The compiler that builds for this CPU on any other.</param>
 /// <param name="ElfMachine">e_machine of the libraries it builds (the ELF specification's EM_ values).</param>
-public sealed record ModuleTarget(string Name, Architecture Architecture, string CrossCompiler, ushort ElfMachine)
+/// <param name="Emulator">The qemu-user program that runs this CPU's programs on another (Debian's qemu-user).</param>
+/// <param name="Sysroot">Where Debian's cross packages put this CPU's loader and C library (qemu's QEMU_LD_PREFIX).</param>
+/// <param name="RuntimeIdentifier">The .NET runtime identifier a program for this CPU is published for.</param>
+public sealed record ModuleTarget(string Name, Architecture Architecture, string CrossCompiler, ushort ElfMachine,
+    string Emulator, string Sysroot, string RuntimeIdentifier)
 {
     /// <summary>x86-64: EM_X86_64 = 62.</summary>
-    public static ModuleTarget X64 { get; } = new("x64", Architecture.X64, "x86_64-linux-gnu-gcc", 62);
+    public static ModuleTarget X64 { get; } = new("x64", Architecture.X64, "x86_64-linux-gnu-gcc", 62, "qemu-x86_64", "/usr/x86_64-linux-gnu", "linux-x64");
 
     /// <summary>arm64 (AArch64): EM_AARCH64 = 183.</summary>
-    public static ModuleTarget Arm64 { get; } = new("arm64", Architecture.Arm64, "aarch64-linux-gnu-gcc", 183);
+    public static ModuleTarget Arm64 { get; } = new("arm64", Architecture.Arm64, "aarch64-linux-gnu-gcc", 183, "qemu-aarch64", "/usr/aarch64-linux-gnu", "linux-arm64");
 
     /// <summary>Every CPU modules can be built for.</summary>
     public static IReadOnlyList<ModuleTarget> All { get; } = [X64, Arm64];

@@ -48,6 +48,9 @@ public sealed class ScenarioRunner
         _host = host ?? HostCommand.Default();
     }
 
+    /// <summary>The CPU the modules are built for (the host's by default); the host command must run that CPU's code.</summary>
+    public ModuleTarget Target { get; init; } = ModuleTarget.Host ?? ModuleTarget.X64;
+
     /// <summary>How long one scenario's child may run.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -130,12 +133,12 @@ public sealed class ScenarioRunner
         string[] flags = ["-I", _include, $"-DHCR_MODULE=\"{module}\"", $"-DHCR_VERSION={version}"];
         string header = Path.Combine(_include, "hcr.h");
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', [.. ModuleBuilder.BaseFlags, .. flags, BoundedFile.ReadAllText(header, MaxSourceBytes), BoundedFile.ReadAllText(source, MaxSourceBytes)]))))[..24];
+            string.Join('\n', [Target.Name, .. ModuleBuilder.BaseFlags, .. flags, BoundedFile.ReadAllText(header, MaxSourceBytes), BoundedFile.ReadAllText(source, MaxSourceBytes)]))))[..24];
         string cache = BuildCache is null ? PrivateFolder.UserCache("scenario-builds") : PrivateFolder.Ensure(BuildCache);
         string output = Path.Combine(cache, $"{module}.v{version}.{key}.so");
         if (!File.Exists(output))
         {
-            _builder ??= new ModuleBuilder();
+            _builder ??= new ModuleBuilder(Target);
             _builder.Build(source, output, flags);
         }
 
@@ -147,7 +150,8 @@ public sealed class ScenarioRunner
         // The key goes on standard input, which the host reads before it loads any module (see Transcript).
         string key = Transcript.NewKey();
         var child = ChildProcess.Run(_host.FileName, [.. _host.Arguments, scenario.Directory, work], Timeout, input: key + "\n",
-            maxOutputChars: MaxHostOutputChars, environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
+            maxOutputChars: MaxHostOutputChars,
+            environment: new Dictionary<string, string>(_host.Environment) { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" });
         bool exited = !child.TimedOut;
         string standardError = child.StandardError;
         var run = HostRun.Read(child.StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'), scenario, new Transcript(key));

@@ -57,7 +57,9 @@ public static class ScenarioCommand
         var all = new Option<bool>("--all") { Description = "Run every scenario." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var directory = DirectoryOption();
-        var command = new Command("run", "Build and run scenarios; exit code 0 only when all pass.") { names, all, json, directory };
+        var arch = new Option<string>("--arch") { Description = "The CPU the modules are built for and the host runs on: host (default), x64 or arm64 (under qemu-user on another CPU).", DefaultValueFactory = _ => "host" };
+        var hostProgram = new Option<FileInfo?>("--host-program") { Description = "The published scenario host for --arch (default: artifacts/scenario-host/RID/hcrlab-scenario-host beside the scenarios folder)." };
+        var command = new Command("run", "Build and run scenarios; exit code 0 only when all pass.") { names, all, json, directory, arch, hostProgram };
         command.SetAction(parsed =>
         {
             var output = parsed.InvocationConfiguration.Output;
@@ -91,9 +93,16 @@ public static class ScenarioCommand
             ScenarioRunner runner;
             try
             {
-                runner = new ScenarioRunner(root);
+                var target = ModuleTarget.Parse(parsed.GetValue(arch) ?? "host");
+                runner = target == (ModuleTarget.Host ?? ModuleTarget.X64) && parsed.GetValue(hostProgram) is null
+                    ? new ScenarioRunner(root)
+                    : new ScenarioRunner(root, HostCommand.ForTarget(target, PublishedHost(root, target, parsed.GetValue(hostProgram))))
+                    {
+                        Target = target,
+                        Timeout = target.IsHost ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(120),
+                    };
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or ArgumentException)
             {
                 error.WriteLine($"hcrlab scenario run: {e.Message}");
                 return HcrLabCli.UsageError;
@@ -133,6 +142,16 @@ public static class ScenarioCommand
             return passed == results.Count ? HcrLabCli.Success : HcrLabCli.CheckFailed;
         });
         return command;
+    }
+
+    /// <summary>The scenario host published for <paramref name="target"/>: <paramref name="given"/>, or the one build.sh publishes beside the scenarios folder.</summary>
+    /// <exception cref="FileNotFoundException">It is not there.</exception>
+    private static string PublishedHost(string root, ModuleTarget target, FileInfo? given)
+    {
+        string path = given?.FullName ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "artifacts", "scenario-host", target.RuntimeIdentifier, "hcrlab-scenario-host");
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"no scenario host for {target} at {path}: publish it with native/build.sh scenario-host --rid {target.RuntimeIdentifier}, or give --host-program", path);
     }
 
     /// <summary>The child a scenario runs in; not for people (it prints the transcript protocol).</summary>

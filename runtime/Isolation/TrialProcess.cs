@@ -17,6 +17,14 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
         new(() => System.IO.Path.Combine(FaultGuard.NativeDirectory() ?? AppContext.BaseDirectory, "hcrtrial"));
 
     /// <summary>
+    /// The environment variable naming a program that runs hcrtrial for the runtime (hcrtrial's path and arguments
+    /// follow), like Cargo's target runners: <c>qemu-aarch64</c> when an arm64 host runs under qemu-user on another CPU
+    /// without binfmt_misc, where an arm64 child cannot be started directly (the kernel answers ENOEXEC). Unset: hcrtrial
+    /// runs itself. qemu-user finds the arm64 loader through <c>QEMU_LD_PREFIX</c>, which the child inherits.
+    /// </summary>
+    public const string RunnerVariable = "HCRLAB_TRIAL_RUNNER";
+
+    /// <summary>
     /// What hcrtrial said of its own exit (its last line, "hcrtrial: verdict WORD"): passed, left-to-host (dlopen refused a
     /// library, for the host's own dlopen to judge, as the host may provide symbols the child lacks), refused-itself (the
     /// modules' code refused itself, hcrFailInit or a call the runtime refuses, which the host's own start reports),
@@ -54,14 +62,15 @@ internal sealed record TrialProcess(int? ExitCode, string Output, string Error)
             throw new InvalidOperationException($"the trial program {program} is missing (it is built with the runtime, next to libhcrguard)");
         }
 
-        var start = new ProcessStartInfo(program)
+        string? runner = Environment.GetEnvironmentVariable(RunnerVariable) is { Length: > 0 } named ? named : null;
+        var start = new ProcessStartInfo(runner ?? program)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
-        foreach (string argument in arguments)
+        foreach (string argument in runner is null ? arguments : [program, .. arguments])
         {
             start.ArgumentList.Add(argument);
         }

@@ -57,8 +57,14 @@ internal static class CopyFolders
 
     /// <summary>
     /// Removes the copy folders in <paramref name="parent"/> whose process no longer runs: no process has the pid in
-    /// the name, or the one that has it started at another time (the pid was reused). Only directories owned by this
-    /// user are removed; names of another form, and folders of running processes, are left alone.
+    /// the name, or the one that has it started after the time recorded (the pid was reused). Only directories owned by
+    /// this user are removed; names of another form, and folders of running processes, are left alone.
+    /// <para>
+    /// "Started after", not "started at another time": the recorded time is one the owner read while it ran, and the
+    /// pid cannot have had another holder that started at or before it and still runs. Under qemu-user the owner reads
+    /// qemu's emulation of its own <c>/proc/PID/stat</c>, whose start time qemu measures itself a tick or two after the
+    /// kernel's; an exact match made every other runtime remove a running arm64 host's folder under it.
+    /// </para>
     /// </summary>
     /// <returns>How many folders were removed.</returns>
     public static int RemoveStale(string parent)
@@ -67,7 +73,7 @@ internal static class CopyFolders
         int removed = 0;
         foreach (string folder in Directory.EnumerateFileSystemEntries(parent, $"{Prefix}*"))
         {
-            if (Owner(Path.GetFileName(folder)) is not var (pid, start) || StartTime(pid) == start
+            if (Owner(Path.GetFileName(folder)) is not var (pid, start) || StartTime(pid) <= start
                 || Native.Lstat(folder, out var status) != 0 || status.Type != Native.DirectoryFile || status.Owner != me)
             {
                 continue;

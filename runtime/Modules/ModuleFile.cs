@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using Microsoft.Win32.SafeHandles;
 
 namespace HcrLab.Runtime;
 
 /// <summary>
-/// A module file read whole at one moment: its stat (taken first), its bytes and their SHA-256. What a change check read
+/// A module file read whole at one moment: its stat (taken first), its bytes and their XXH128. What a change check read
 /// is what the reload then checks, copies and loads, so the file is read once per reload and the bytes judged changed
 /// are the bytes loaded.
 /// </summary>
@@ -99,7 +99,7 @@ internal sealed class ModuleFile
         }
     }
 
-    public static string HashOf(ReadOnlySpan<byte> bytes) => Convert.ToHexString(SHA256.HashData(bytes));
+    public static string HashOf(ReadOnlySpan<byte> bytes) => Convert.ToHexString(XxHash128.Hash(bytes));
 }
 
 /// <summary>A module file refused before it was read: not a regular file, or too large (stage <see cref="ModuleLoadStage.Format"/>).</summary>

@@ -6,7 +6,7 @@ public enum ModuleLoadStage
     /// <summary>The library file could not be found or copied.</summary>
     Copy,
 
-    /// <summary>The file is not an x86-64 ELF shared library whose segments lie inside it (empty, truncated, not ELF, ...), or not a regular file, or larger than 1 GiB; checked before the loader sees it (the last two before it is opened).</summary>
+    /// <summary>The file is not an ELF shared library of this process's CPU whose segments lie inside it (empty, truncated, not ELF, ...), or not a regular file, or larger than 1 GiB; checked before the loader sees it (the last two before it is opened).</summary>
     Format,
 
     /// <summary>The dynamic loader refused the copy (not an ELF file, wrong architecture, unresolved symbol, ...).</summary>
@@ -70,7 +70,7 @@ public sealed class ModuleLoadException(string module, string? path, ModuleLoadS
     private static string Describe(ModuleLoadStage stage) => stage switch
     {
         ModuleLoadStage.Copy => "cannot copy the library",
-        ModuleLoadStage.Format => "not a loadable x86-64 ELF shared library",
+        ModuleLoadStage.Format => $"not a loadable ELF shared library for {HostCpu.Current?.Name ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString()}",
         ModuleLoadStage.Load => "the dynamic loader refused it",
         ModuleLoadStage.MissingExport => "missing export",
         ModuleLoadStage.Metadata => "cannot read its imports or signature hash",

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace HcrLab.Runtime;
 
-/// <summary>The libc calls for files' types, owners and modes (glibc 2.33 and later export stat, fstat and lstat).</summary>
+/// <summary>The libc calls for files' types, owners and modes (statx, whose result has one layout on every CPU).</summary>
 internal static partial class Native
 {
     public const int Enoent = 2;
@@ -19,38 +19,33 @@ internal static partial class Native
     public const int OpenNonblock = 0x800;     // O_NONBLOCK: opening a FIFO does not wait for a writer
     public const int OpenNoControllingTerminal = 0x100;
     public const int OpenCloexec = 0x80000;
-    public const int OpenNoFollow = 0x20000;
-    public const int OpenDirectory = 0x10000;
 
-    /// <summary><c>struct stat</c> as the x86-64 kernel and glibc lay it out (144 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential)]
+    /// <summary>
+    /// What <c>statx</c> told of a file: its <c>struct statx</c> (linux/stat.h), whose layout is the same on every CPU
+    /// (unlike <c>struct stat</c>: 144 bytes on x86-64, 128 in another order on arm64), 256 bytes.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
     public struct FileStatus
     {
-        public ulong Device;
-        public ulong Inode;
-        public ulong LinkCount;
-        public uint Mode;
+        [FieldOffset(20)]
         public uint Owner;
-        public uint Group;
-        private readonly uint _padding;
-        public ulong SpecialDevice;
-        public long Size;
-        public long BlockSize;
-        public long Blocks;
-        public long AccessSeconds;
-        public long AccessNanoseconds;
-        public long ModifySeconds;
-        public long ModifyNanoseconds;
-        public long ChangeSeconds;
-        public long ChangeNanoseconds;
-        private readonly long _reserved0;
-        private readonly long _reserved1;
-        private readonly long _reserved2;
 
-        public readonly uint Type => Mode & FileTypeMask;
+        [FieldOffset(24)]
+        public uint Group;
+
+        [FieldOffset(28)]
+        public ushort Mode;
+
+        [FieldOffset(32)]
+        public ulong Inode;
+
+        [FieldOffset(40)]
+        public long Size;
+
+        public readonly uint Type => (uint)Mode & FileTypeMask;
 
         /// <summary>The permission bits (and set-id and sticky bits).</summary>
-        public readonly uint Permissions => Mode & 0xFFF;
+        public readonly uint Permissions => (uint)Mode & 0xFFF;
 
         /// <summary>What the type is, in words: "a FIFO", "a directory".</summary>
         public readonly string TypeName => Type switch
@@ -66,14 +61,20 @@ internal static partial class Native
         };
     }
 
-    [LibraryImport(Libc, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Stat(string path, out FileStatus status);
+    // statx (glibc 2.28): AT_FDCWD, AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH have the same values on every CPU.
+    private const int AtCurrentDirectory = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7FF;
 
-    [LibraryImport(Libc, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Lstat(string path, out FileStatus status);
+    public static int Stat(string path, out FileStatus status) => Statx(AtCurrentDirectory, path, 0, StatxBasicStats, out status);
 
-    [LibraryImport(Libc, EntryPoint = "fstat", SetLastError = true)]
-    public static partial int Fstat(int fd, out FileStatus status);
+    public static int Lstat(string path, out FileStatus status) => Statx(AtCurrentDirectory, path, AtSymlinkNoFollow, StatxBasicStats, out status);
+
+    public static int Fstat(int fd, out FileStatus status) => Statx(fd, "", AtEmptyPath, StatxBasicStats, out status);
+
+    [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int directory, string path, int flags, uint mask, out FileStatus status);
 
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);

@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace HcrLab.Runtime;
 
 /// <summary>
-/// Every libc call the runtime makes, in one place. The runtime is linux-x64 only: these are glibc's entry points and
-/// Linux's constants (x86-64 values). glibc 2.34 and later export the dl* functions from libc itself.
+/// Every libc call the runtime makes, in one place. The runtime is Linux only (on the CPUs <see cref="HostCpu"/> knows):
+/// these are glibc's entry points and Linux's constants, which are the same on x86-64 and arm64 (arm64 uses the generic
+/// values of asm-generic/mman-common.h, which x86-64's match). glibc 2.34 and later export the dl* functions from libc.
 /// </summary>
 internal static partial class Native
 {
@@ -32,14 +33,13 @@ internal static partial class Native
 
     public static readonly nint MapFailed = -1;
 
-    /// <summary>Throws unless the process is linux-x64, the only platform the runtime's native parts are written for.</summary>
-    public static void RequireLinuxX64()
+    /// <summary>Throws unless the process runs on Linux, whose libc calls and /proc files these are.</summary>
+    public static void RequireLinux()
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        if (!OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException(
-                $"the HcrLab runtime supports linux-x64 only (memfd_create, /proc/self/maps, dlopen and amd64 jump slots); " +
-                $"this process is {RuntimeInformation.OSDescription} on {RuntimeInformation.ProcessArchitecture}");
+                $"the HcrLab runtime supports Linux only (memfd_create, /proc/self/maps, dlopen); this process is {RuntimeInformation.OSDescription}");
         }
     }
 

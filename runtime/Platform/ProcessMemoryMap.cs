@@ -40,7 +40,7 @@ public static class ProcessMemoryMap
     /// <summary>The current mappings, in ascending address order.</summary>
     public static IReadOnlyList<MemoryMapping> Read()
     {
-        Native.RequireLinuxX64();
+        Native.RequireLinux();
         return Parse(File.ReadAllLines(MapsPath));
     }
 

@@ -7,16 +7,16 @@ namespace HcrLab.Runtime;
 /// creation (no access) and committed in <see cref="CommitChunk"/> steps as allocations grow; an allocation past the
 /// capacity throws <see cref="ExecutableMemoryFullException"/>.
 /// <para>
-/// The executable view is placed within <c>rel32</c> reach (±2 GiB) of an anchor mapping — by default libc, next to which
-/// the dynamic loader maps the modules — by reading <c>/proc/self/maps</c> for a free gap and claiming it with
-/// <c>MAP_FIXED_NOREPLACE</c>. When no gap fits it goes anywhere; <see cref="IsNearAnchor"/> says which happened.
+/// The executable view is placed within the reach of the CPU's direct branch (<see cref="HostCpu.DirectReach"/>: ±2 GiB
+/// for x86-64's <c>rel32</c>, ±128 MiB for arm64's <c>B</c>) of an anchor mapping — by default libc, next to which the
+/// dynamic loader maps the modules — by reading <c>/proc/self/maps</c> for a free gap and claiming it with
+/// <c>MAP_FIXED_NOREPLACE</c>. What must be in reach is the view's first <see cref="NearBytes"/> (slots are carved from
+/// the start): all of it when it fits in half the reach, as it always does on x86-64. When no gap fits it goes
+/// anywhere; <see cref="IsNearAnchor"/> says which happened.
 /// </para>
 /// </summary>
 public sealed unsafe class ExecutableMemory : IDisposable
 {
-    /// <summary>How far a <c>rel32</c> displacement reaches, less a margin so that every byte of both ranges is in reach.</summary>
-    public const ulong Rel32Reach = 0x7FFF_0000;
-
     /// <summary>The granularity of commits: 64 KiB keeps the number of mappings small as a table grows.</summary>
     public const ulong CommitChunk = 64 * 1024;
 
@@ -34,6 +34,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
 
     private ExecutableMemory(int fd, nint writable, nint executable, ulong capacity, MemoryMapping? anchor, bool nearAnchor, string placement)
     {
+        Cpu = HostCpu.RequireCurrent();
         _fd = fd;
         WritableBase = writable;
         ExecutableBase = executable;
@@ -42,6 +43,12 @@ public sealed unsafe class ExecutableMemory : IDisposable
         IsNearAnchor = nearAnchor;
         Placement = placement;
     }
+
+    /// <summary>The CPU whose code the memory holds.</summary>
+    public HostCpu Cpu { get; }
+
+    /// <summary>How many bytes from the executable view's start must be within the CPU's direct reach of the anchor.</summary>
+    public static ulong NearBytes(HostCpu cpu, ulong capacity) => Math.Min(capacity, cpu.DirectReach / 2);
 
     /// <summary>Bytes reserved (a multiple of <see cref="CommitChunk"/>): the most that can ever be allocated.</summary>
     public ulong Capacity { get; }
@@ -61,7 +68,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
     /// <summary>The extent of the anchor's mappings when one was found, else null.</summary>
     public MemoryMapping? Anchor { get; }
 
-    /// <summary>True when every byte of the executable view is within <see cref="Rel32Reach"/> of every byte of the anchor.</summary>
+    /// <summary>True when every byte of the executable view's first <see cref="NearBytes"/> is within <see cref="HostCpu.DirectReach"/> of every byte of the anchor.</summary>
     public bool IsNearAnchor { get; }
 
     /// <summary>Where the executable view went and why, in words (for logs and reports).</summary>
@@ -71,11 +78,11 @@ public sealed unsafe class ExecutableMemory : IDisposable
     /// Reserves <paramref name="capacity"/> bytes (rounded up to <see cref="CommitChunk"/>) in both views, the executable
     /// one near the mappings whose path contains <paramref name="anchor"/> when the address space allows it.
     /// </summary>
-    /// <exception cref="PlatformNotSupportedException">Not linux-x64.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not linux-x64 or linux-arm64.</exception>
     /// <exception cref="HcrException">The kernel refused the memfd or a mapping.</exception>
     public static ExecutableMemory Reserve(ulong capacity, string? anchor = DefaultAnchor)
     {
-        Native.RequireLinuxX64();
+        var cpu = HostCpu.RequireCurrent();
         ArgumentOutOfRangeException.ThrowIfZero(capacity);
         capacity = AlignUp(capacity, CommitChunk);
 
@@ -88,7 +95,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
         nint executable = 0, writable = 0;
         try
         {
-            var (exec, anchorExtent, near, placement) = ReserveExecutableView(capacity, anchor);
+            var (exec, anchorExtent, near, placement) = ReserveExecutableView(cpu, capacity, anchor);
             executable = exec;
             writable = ReserveAnywhere(capacity);
             return new ExecutableMemory(fd, writable, executable, capacity, anchorExtent, near, placement);
@@ -158,6 +165,20 @@ public sealed unsafe class ExecutableMemory : IDisposable
     /// <summary>The executable view's address of the byte at <paramref name="offset"/>.</summary>
     public nint ExecutableAddress(ulong offset) => ExecutableBase + (nint)offset;
 
+    /// <summary>
+    /// Instructions at [<paramref name="executableAddress"/>, +<paramref name="length"/>) were changed through the
+    /// writable view: on a CPU that needs it, the cache maintenance (and qemu-user's re-map) that makes every thread run
+    /// the new ones. Call before the change is published to other threads; a change of data (a literal) needs none.
+    /// </summary>
+    public void InstructionsWritten(nint executableAddress, int length)
+    {
+        if (Cpu.NeedsCacheMaintenance && length > 0)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan((ulong)(executableAddress - ExecutableBase) + (ulong)length, Used, nameof(length));
+            CodeCache.Written(ExecutableBase, _fd, executableAddress, length);
+        }
+    }
+
     /// <summary>True when <paramref name="address"/> lies in the executable view's reserved range.</summary>
     public bool ContainsExecutable(nint address) => (ulong)address - (ulong)ExecutableBase < Capacity;
 
@@ -214,7 +235,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
         }
     }
 
-    private static (nint Address, MemoryMapping? Anchor, bool Near, string Placement) ReserveExecutableView(ulong capacity, string? anchorName)
+    private static (nint Address, MemoryMapping? Anchor, bool Near, string Placement) ReserveExecutableView(HostCpu cpu, ulong capacity, string? anchorName)
     {
         if (anchorName is null)
         {
@@ -230,8 +251,12 @@ public sealed unsafe class ExecutableMemory : IDisposable
 
         var anchor = new MemoryMapping(anchored.Min(m => m.Start), anchored.Max(m => m.End), "----", anchored[0].Path);
         ulong page = (ulong)Environment.SystemPageSize;
-        ulong low = anchor.End > Rel32Reach + page * 16 ? anchor.End - Rel32Reach : page * 16;
-        ulong high = anchor.Start + Rel32Reach;
+        ulong reach = cpu.DirectReach;
+
+        // The first NearBytes in reach: the view starts at most `reach` below the anchor's end, and its first NearBytes
+        // end at most `reach` above the anchor's start (the rest of the view may lie beyond).
+        ulong low = anchor.End > reach + page * 16 ? anchor.End - reach : page * 16;
+        ulong high = anchor.Start + reach + (capacity - NearBytes(cpu, capacity));
         int attempts = 0;
         foreach (ulong candidate in ProcessMemoryMap.FreeBlocksNear(mappings, anchor.Start, capacity, low, high, page))
         {
@@ -244,7 +269,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
                 Native.MapPrivate | Native.MapAnonymous | Native.MapNoReserve | Native.MapFixedNoReplace, -1, 0);
             if (address == (nint)candidate)
             {
-                return (address, anchor, true, $"within rel32 reach of {anchor.Path} (0x{anchor.Start:x}-0x{anchor.End:x})");
+                return (address, anchor, true, $"within {cpu.Slots.DirectForm} reach of {anchor.Path} (0x{anchor.Start:x}-0x{anchor.End:x})");
             }
 
             // Taken since /proc/self/maps was read (EEXIST), or a pre-4.17 kernel took the flag as a hint: try the next gap.
@@ -255,7 +280,7 @@ public sealed unsafe class ExecutableMemory : IDisposable
         }
 
         return (ReserveAnywhere(capacity), anchor, false,
-            $"anywhere (no free {capacity}-byte gap within rel32 reach of {anchor.Path} after {attempts} attempts)");
+            $"anywhere (no free {capacity}-byte gap within {cpu.Slots.DirectForm} reach of {anchor.Path} after {attempts} attempts)");
     }
 
     private static nint ReserveAnywhere(ulong capacity)

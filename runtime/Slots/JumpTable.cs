@@ -6,14 +6,17 @@ using HcrLab.Encoders;
 namespace HcrLab.Runtime;
 
 /// <summary>
-/// The jump table: fixed-size slots in <see cref="ExecutableMemory"/>, written with the shared amd64 encoder, in one of
-/// two forms (<see cref="SlotForm"/>). <see cref="SlotForm.Indirect"/> slots are the encoder's <see cref="PatchMode.Data"/>
-/// form laid out from <see cref="CpuFacts.TableSlot"/> (<c>jmp [rip+disp32]</c> and an aligned literal), and a re-point is
-/// one aligned 8-byte store of the literal. <see cref="SlotForm.Direct"/> slots (the default) start with the encoder's
-/// <c>rel32</c> form placed so that its displacement is 4-byte aligned, followed by an indirect tail for targets out of
-/// reach: a re-point is one aligned 4-byte store of the displacement (the opcode byte never changes, so a thread
-/// executing the slot fetches either the old or the new displacement, the same rule JIT compilers rely on to patch call
-/// sites while other threads run), preceded by a store of the tail's literal when the target is out of reach.
+/// The jump table: fixed-size slots in <see cref="ExecutableMemory"/>, written with the shared encoder of the process's
+/// CPU (<see cref="HostCpu"/>: what differs by CPU is data there), in one of two forms (<see cref="SlotForm"/>).
+/// <see cref="SlotForm.Indirect"/> slots are the encoder's <see cref="PatchMode.Data"/> form laid out from
+/// <see cref="CpuFacts.TableSlot"/> (<c>jmp [rip+disp32]</c> on x86-64, <c>ldr x16, literal; br x16</c> on arm64, and an
+/// aligned literal), and a re-point is one aligned 8-byte store of the literal. <see cref="SlotForm.Direct"/> slots (the
+/// default) start with the CPU's direct branch (<see cref="SlotGeometry"/>), followed by an indirect tail for targets out
+/// of reach: a re-point is the one aligned store the encoders' <see cref="SlotWriter"/> plans — x86-64's 4-byte
+/// displacement (the opcode byte never changes, the rule JIT compilers rely on to patch call sites while other threads
+/// run), arm64's whole <c>B</c> instruction (which the architecture allows to change while other cores execute it) —
+/// preceded by a store of the tail's literal when the target is out of reach. Changed instructions get the CPU's cache
+/// maintenance over exactly the stored range before anything else happens (<see cref="ExecutableMemory.InstructionsWritten"/>).
 /// <para>
 /// A released slot (its proc was removed) is pointed at a small thunk of its own that calls
 /// <see cref="BadCallOccurred"/>'s machinery with the slot's index: the call is counted, reported with the removed
@@ -32,34 +35,20 @@ namespace HcrLab.Runtime;
 /// </summary>
 public sealed unsafe class JumpTable : IDisposable
 {
-    /// <summary>
-    /// A bad-call thunk: <c>mov rdi, imm64</c> (the table's handle, 10 bytes), <c>mov esi, imm32</c> (the slot index,
-    /// 5 bytes), then at +15 the encoder's data-form jump to the handler (6 bytes of instruction, padding, the literal
-    /// aligned at +24): 32 bytes.
-    /// </summary>
-    private const int ThunkSize = 32;
+    private readonly HostCpu _cpu = HostCpu.RequireCurrent();
+    private readonly IJumpEncoder _encoder;
 
-    private const int ThunkAlignment = 16;
-    private const int ThunkJumpOffset = 15;
+    /// <summary>A direct slot's entry: the CPU's direct branch.</summary>
+    private readonly JumpForm _direct;
 
-    /// <summary>
-    /// A direct slot: int3 padding, <c>E9 rel32</c> at +3 (the entry; the displacement at +4 is 4-byte aligned), padding,
-    /// and at +16 the encoder's data form (<c>jmp [rip+2]</c>, padding, the literal at +24) as the tail for targets out
-    /// of the displacement's reach. 32 bytes at 32-byte alignment: never across a cache line.
-    /// </summary>
-    private const int DirectSlotSize = 32;
+    /// <summary>An indirect slot, and a direct slot's tail: the CPU's literal form.</summary>
+    private readonly JumpForm _indirect;
 
-    private const int DirectEntryOffset = 3;
-    private const int DirectTailOffset = 16;
-
-    private readonly IJumpEncoder _encoder = JumpEncoders.For(InstructionSet.Amd64);
-    private readonly JumpForm _rel32;
-
-    /// <summary>Where a slot's entry is from its start: 0 for an indirect slot, +3 for a direct one.</summary>
+    /// <summary>Where a slot's entry is from its start: 0 for an indirect slot, the geometry's for a direct one.</summary>
     private readonly int _entryOffset;
 
-    /// <summary>The rel32 that sends a direct slot's entry to its tail (the same for every slot: relative).</summary>
-    private readonly int _tailDisplacement;
+    /// <summary>Where a slot's literal form starts: 0 for an indirect slot, the tail of a direct one.</summary>
+    private readonly int _tailOffset;
     private readonly Lock _lock = new();
     // Every slot carved so far, by index, as records in fixed-size chunks: no object per slot (a proc's registration
     // allocated one, and every one of them survived to be copied by two collections), and a chunk is never copied, so a
@@ -92,25 +81,29 @@ public sealed unsafe class JumpTable : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Form = form;
-        _rel32 = _encoder.Forms.Single(f => f.Name == "rel32");
-        Layout = form == SlotForm.Direct ? new SlotLayout(DirectSlotSize, DirectSlotSize) : _encoder.Facts.TableSlot;
-        _entryOffset = form == SlotForm.Direct ? DirectEntryOffset : 0;
-        _tailDisplacement = (int)_encoder.Displacement(_rel32, DirectSlotSize + DirectEntryOffset, DirectSlotSize + DirectTailOffset);
+        _encoder = _cpu.Encoder;
+        var geometry = _cpu.Slots;
+        _direct = _encoder.Form(geometry.DirectForm);
+        _indirect = _encoder.Form(geometry.IndirectForm);
+        Layout = form == SlotForm.Direct ? new SlotLayout(geometry.DirectSize, geometry.DirectSize) : _encoder.Facts.TableSlot;
+        _entryOffset = form == SlotForm.Direct ? geometry.EntryOffset : 0;
+        _tailOffset = form == SlotForm.Direct ? geometry.TailOffset : 0;
         Capacity = capacity;
 
         // Worst case every slot has a thunk, and each allocation wastes up to its alignment.
-        ulong perSlot = (ulong)(Layout.Size + Layout.Alignment + ThunkSize + ThunkAlignment);
+        var thunk = _cpu.BadCallThunk;
+        ulong perSlot = (ulong)(Layout.Size + Layout.Alignment + thunk.Size + thunk.Alignment);
         Memory = ExecutableMemory.Reserve((ulong)capacity * perSlot, anchor);
         _self = GCHandle.Alloc(this, GCHandleType.Normal);
     }
 
-    /// <summary>The encoder every slot and thunk jump is written with (amd64).</summary>
+    /// <summary>The encoder every slot and thunk jump is written with (the process's CPU's).</summary>
     public IJumpEncoder Encoder => _encoder;
 
     /// <summary>What the slots hold.</summary>
     public SlotForm Form { get; }
 
-    /// <summary>Slot size and alignment: the encoder's <see cref="CpuFacts.TableSlot"/> for indirect slots, 32 bytes for direct ones.</summary>
+    /// <summary>Slot size and alignment: the encoder's <see cref="CpuFacts.TableSlot"/> for indirect slots, <see cref="SlotGeometry.DirectSize"/> for direct ones.</summary>
     public SlotLayout Layout { get; }
 
     /// <summary>How many slots the table holds.</summary>
@@ -277,8 +270,8 @@ public sealed unsafe class JumpTable : IDisposable
             return literal;
         }
 
-        int displacement = Volatile.Read(ref *(int*)(slot.Address + 1));
-        return displacement == _tailDisplacement ? literal : slot.Address + _rel32.PcBias + displacement;
+        nint entryTarget = Volatile.Read(ref record.EntryTarget);
+        return entryTarget == Memory.ExecutableAddress(record.Offset) + _tailOffset ? literal : entryTarget;
     }
 
     /// <summary>True when <paramref name="slot"/> is released and routes its callers to the bad-call report.</summary>
@@ -341,8 +334,8 @@ public sealed unsafe class JumpTable : IDisposable
     {
         ulong offset = Allocate(Layout.Size, Layout.Alignment);
         nint address = Memory.ExecutableAddress(offset);
-        int tail = Form == SlotForm.Direct ? DirectTailOffset : 0;
-        var indirect = _encoder.Plan((ulong)(address + tail), (ulong)target, PatchMode.Data);
+        int tail = _tailOffset;
+        var indirect = _encoder.Plan(_indirect, (ulong)(address + tail), (ulong)target, PatchMode.Data);
         if (tail + indirect.Size > Layout.Size || indirect.LiteralOffset < 0 || (address + tail + indirect.LiteralOffset) % 8 != 0)
         {
             throw new InvalidOperationException($"the encoder planned {indirect} at +{tail} of a {Layout.Size}-byte slot; the jump table needs an aligned literal inside the slot");
@@ -355,8 +348,11 @@ public sealed unsafe class JumpTable : IDisposable
         {
             // The entry jumps to the tail (which already jumps to the target) until Store points it at the target directly.
             nint entry = address + _entryOffset;
-            SlotWriter.FirstWrite(_encoder, _encoder.Plan(_rel32, (ulong)entry, (ulong)(address + tail), PatchMode.Code)).ApplyTo(bytes, (ulong)address);
+            SlotWriter.FirstWrite(_encoder, _encoder.Plan(_direct, (ulong)entry, (ulong)(address + tail), PatchMode.Code)).ApplyTo(bytes, (ulong)address);
         }
+
+        // Before the slot's address is handed out (the caller publishes it): a slot carved in a page other threads run.
+        Memory.InstructionsWritten(address, Layout.Size);
 
         int index = _slotCount;
         if ((index >> ChunkBits) == _chunks.Length)
@@ -365,33 +361,41 @@ public sealed unsafe class JumpTable : IDisposable
         }
 
         ref var record = ref Record(index);
-        (record.Offset, record.LiteralOffset) = (offset, tail + indirect.LiteralOffset);
+        (record.Offset, record.LiteralOffset, record.EntryTarget) = (offset, tail + indirect.LiteralOffset, address + tail);
         Volatile.Write(ref _slotCount, index + 1);
         return index;
     }
 
+    /// <summary>
+    /// A bad-call thunk for <paramref name="slotIndex"/> from the CPU's template: the C arguments of
+    /// <see cref="OnBadCall"/> (the table's handle, the slot's index) loaded, then the encoder's data-form jump to it.
+    /// </summary>
     private ulong CarveThunk(int slotIndex)
     {
-        ulong offset = Allocate(ThunkSize, ThunkAlignment);
+        var template = _cpu.BadCallThunk;
+        ulong offset = Allocate(template.Size, template.Alignment);
         nint address = Memory.ExecutableAddress(offset);
-        var bytes = Memory.Writable(offset, ThunkSize);
-        bytes.Fill(_encoder.Facts.PaddingPattern[0]);
-
-        // The SysV arguments of OnBadCall: rdi = the table's handle, esi = the slot index (mov r32 zero-extends).
-        bytes[0] = 0x48; // REX.W
-        bytes[1] = 0xBF; // mov rdi, imm64
-        BinaryPrimitives.WriteInt64LittleEndian(bytes[2..], GCHandle.ToIntPtr(_self));
-        bytes[10] = 0xBE; // mov esi, imm32
-        BinaryPrimitives.WriteInt32LittleEndian(bytes[11..], slotIndex);
-
-        delegate* unmanaged<nint, int, nint> handler = &OnBadCall;
-        var jump = _encoder.Plan((ulong)(address + ThunkJumpOffset), (ulong)handler, PatchMode.Data);
-        if (ThunkJumpOffset + jump.Size > ThunkSize)
+        var bytes = Memory.Writable(offset, template.Size);
+        for (int i = 0; i < bytes.Length; i++)
         {
-            throw new InvalidOperationException($"the encoder planned {jump}, which does not fit a {ThunkSize}-byte bad-call thunk");
+            bytes[i] = _encoder.Facts.PaddingPattern[i % _encoder.Facts.PaddingPattern.Length];
         }
 
-        _encoder.Encode(jump, bytes[ThunkJumpOffset..]);
+        template.Code.CopyTo(bytes);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[template.HandleOffset..], GCHandle.ToIntPtr(_self));
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[template.IndexOffset..], slotIndex);
+
+        delegate* unmanaged<nint, int, nint> handler = &OnBadCall;
+        var jump = _encoder.Plan(_indirect, (ulong)(address + template.JumpOffset), (ulong)handler, PatchMode.Data);
+        static bool Apart(int at, int length, int other, int otherLength) => at + length <= other || other + otherLength <= at;
+        int jumpAt = template.JumpOffset;
+        if (jumpAt + jump.Size > template.Size || !Apart(jumpAt, jump.Size, template.HandleOffset, 8) || !Apart(jumpAt, jump.Size, template.IndexOffset, 4))
+        {
+            throw new InvalidOperationException($"the encoder planned {jump} at +{template.JumpOffset}, which does not fit the {template.Size}-byte bad-call thunk beside its arguments");
+        }
+
+        _encoder.Encode(jump, bytes[template.JumpOffset..]);
+        Memory.InstructionsWritten(address, template.Size);
         return offset;
     }
 
@@ -417,11 +421,10 @@ public sealed unsafe class JumpTable : IDisposable
         record.Target = target;
         nint slot = Memory.ExecutableAddress(record.Offset);
         byte* writable = (byte*)Memory.WritableAddress(record.Offset);
-        int tail = Form == SlotForm.Direct ? DirectTailOffset : 0;
+        int tail = _tailOffset;
         ulong literalAt = (ulong)slot + (ulong)record.LiteralOffset;
         ulong literal = Volatile.Read(ref *(ulong*)literalAt);
-        var indirectForm = _encoder.Form(_encoder.Facts.PointerSize == 8 ? "rip-indirect" : "abs-indirect");
-        JumpPlan Indirect(ulong to) => _encoder.Plan(indirectForm, (ulong)(slot + tail), to, PatchMode.Data);
+        JumpPlan Indirect(ulong to) => _encoder.Plan(_indirect, (ulong)(slot + tail), to, PatchMode.Data);
         if (Form == SlotForm.Indirect)
         {
             Perform(SlotWriter.Repoint(_encoder, Indirect(literal), Indirect((ulong)target)), slot, writable);
@@ -429,20 +432,23 @@ public sealed unsafe class JumpTable : IDisposable
         }
 
         ulong entry = (ulong)EntryOf(in record);
-        ulong entryTarget = entry + (ulong)_rel32.PcBias + (ulong)(long)Volatile.Read(ref *(int*)(entry + 1));
-        JumpPlan Entry(ulong to) => _encoder.Plan(_rel32, entry, to, PatchMode.Code);
+        JumpPlan Entry(ulong to) => _encoder.Plan(_direct, entry, to, PatchMode.Code);
         ulong to = (ulong)target;
-        if (!_encoder.TryPlan(_rel32, entry, to, PatchMode.Code, out _, out _))
+        if (!_encoder.TryPlan(_direct, entry, to, PatchMode.Code, out _, out _))
         {
             Perform(SlotWriter.Repoint(_encoder, Indirect(literal), Indirect(to)), slot, writable);
             to = (ulong)(slot + tail);
         }
 
-        Perform(SlotWriter.Repoint(_encoder, Entry(entryTarget), Entry(to)), slot, writable);
+        Perform(SlotWriter.Repoint(_encoder, Entry((ulong)record.EntryTarget), Entry(to)), slot, writable);
+        Volatile.Write(ref record.EntryTarget, (nint)to);
     }
 
-    /// <summary>Performs <paramref name="writes"/> through the writable alias of the slot at <paramref name="slot"/>.</summary>
-    private static void Perform(SlotWrites writes, nint slot, byte* writable)
+    /// <summary>
+    /// Performs <paramref name="writes"/> through the writable alias of the slot at <paramref name="slot"/>; when they
+    /// change instructions, the CPU's cache maintenance over exactly the stored range follows (nothing on x86-64).
+    /// </summary>
+    private void Perform(SlotWrites writes, nint slot, byte* writable)
     {
         if (!writes.WhileCallersRun && writes.Stores.Count > 0)
         {
@@ -450,9 +456,14 @@ public sealed unsafe class JumpTable : IDisposable
         }
 
         writes.Perform(writable + (long)(writes.Slot - (ulong)slot));
+        if (writes.ChangesInstructions)
+        {
+            ulong first = writes.Stores.Min(s => s.Address), end = writes.Stores.Max(s => s.End);
+            Memory.InstructionsWritten((nint)first, (int)(end - first));
+        }
     }
 
-    /// <summary>The address callers call: the slot's start for an indirect slot, its <c>jmp rel32</c> for a direct one.</summary>
+    /// <summary>The address callers call: the slot's start for an indirect slot, its direct branch for a direct one.</summary>
     private nint EntryOf(in SlotRecord record) => Memory.ExecutableAddress(record.Offset) + _entryOffset;
 
     private ref SlotRecord Record(int index) => ref Volatile.Read(ref _chunks)[index >> ChunkBits][index & ChunkMask];
@@ -526,6 +537,9 @@ public sealed unsafe class JumpTable : IDisposable
 
         /// <summary>Where the slot jumps now, as <see cref="Store"/> last pointed it.</summary>
         public nint Target;
+
+        /// <summary>Where a direct slot's entry branches now: <see cref="Target"/>, or the slot's tail for a target out of reach.</summary>
+        public nint EntryTarget;
         public int LiteralOffset;
         public bool InUse;
     }

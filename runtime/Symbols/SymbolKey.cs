@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
 
@@ -22,8 +21,10 @@ internal readonly unsafe ref struct SymbolKey
     /// <summary>Names up to this many bytes are encoded from a .NET string into the caller's stack buffer.</summary>
     public const int StackBytes = 256;
 
-    // Per-process seed: the tables' layout (and which names collide) differs from run to run.
-    private static readonly ulong Seed = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
+    // Per-process seed: the tables' layout (and which names collide) differs from run to run. Random.Shared is seeded by
+    // the operating system's random source; RandomNumberGenerator would be no better here (modules are trusted, see
+    // HashOf) and on Linux loads OpenSSL, which libhcrlab.so then needs at run time (an arm64 sysroot has none).
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
 
     /// <summary>Test seam: every name hashes alike, so every lookup walks a collision chain.</summary>
     internal static bool CollideEveryName;

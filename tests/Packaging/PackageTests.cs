@@ -53,12 +53,19 @@ public sealed class PackageTests
 
         string runtimePackage = Directory.GetFiles(_feed, "HcrLab.Runtime.*.nupkg").Single(file => !file.EndsWith(".snupkg", StringComparison.Ordinal));
         _version = Path.GetFileNameWithoutExtension(runtimePackage)["HcrLab.Runtime.".Length..];
+
+        // The packages HcrLab's depend on (System.IO.Hashing) come from this machine's package folder, which the build
+        // that the tests ran on restored them into: a folder of id/version/ is a local feed, and the test stays offline.
+        string restored = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } folder
+            ? folder
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         File.WriteAllText(Path.Combine(_work.FullName, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
               <packageSources>
                 <clear />
                 <add key="hcrlab-feed" value="{_feed}" />
+                <add key="dependencies" value="{restored}" />
               </packageSources>
             </configuration>
             """);

@@ -53,11 +53,14 @@ public sealed partial class CopyFolderTests
         int me = Environment.ProcessId;
         ulong started = CopyFolders.StartTime(me)!.Value;
         int dead = DeadPid();
-        string[] removed = [Folder($"hcrlab-{dead}-{started}-x"), Folder($"hcrlab-{me}-{started + 1}-reused")];
-        string[] kept = [Folder($"hcrlab-{me}-{started}-alive"), Folder("hcrlab-other-form"), Folder($"hcrlab-{dead}-{started}")];
+        // A reused pid: the folder's owner started before the process that has its pid now (started - 1). A start time
+        // recorded later than this process's (started + 1) is this process's own, read later: qemu-user measures it
+        // itself when it emulates /proc/self/stat, and no other process can have held this pid then, as this one did.
+        string[] removed = [Folder($"hcrlab-{dead}-{started}-x"), Folder($"hcrlab-{me}-{started - 1}-reused")];
+        string[] kept = [Folder($"hcrlab-{me}-{started}-alive"), Folder($"hcrlab-{me}-{started + 1}-qemu"), Folder("hcrlab-other-form"), Folder($"hcrlab-{dead}-{started}")];
         File.WriteAllText(Path.Combine(_parent, $"hcrlab-{dead}-{started}-file"), "not a folder");
 
-        // The two stale ones: a pid no process has, and this process's pid recorded with another start time (a reused pid).
+        // The two stale ones: a pid no process has, and this process's pid recorded by a process that started before it.
         Assert.That(CopyFolders.RemoveStale(_parent), Is.EqualTo(2));
         Assert.That(removed.Where(Directory.Exists), Is.Empty);
         Assert.That(kept.Where(f => !Directory.Exists(f)), Is.Empty, "a live process's folder, and names of another form, stay");

@@ -124,7 +124,7 @@ public sealed unsafe class ModuleReloadTests : WorkbenchFixture
 
         Assert.That((error.Module, error.Path, error.Stage), Is.EqualTo(("a", Bench.PathOf("a"), ModuleLoadStage.Format)));
         Assert.That(error.Message, Is.EqualTo(
-            $"module 'a' ({Bench.PathOf("a")}): not a loadable x86-64 ELF shared library: the file does not start with the ELF magic bytes (7F 45 4C 46)"));
+            $"module 'a' ({Bench.PathOf("a")}): not a loadable ELF shared library for x86-64: the file does not start with the ELF magic bytes (7F 45 4C 46)"));
         Assert.That(ModuleWorkbench.TakeLog(), Is.EqualTo(new[]
         {
             "b.v1 before changed=0", "a.v1 before changed=1",

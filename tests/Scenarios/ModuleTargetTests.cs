@@ -68,7 +68,7 @@ public sealed class ModuleTargetTests
     [Test]
     public void AMissingCrossCompilerNamesItsDebianPackage()
     {
-        var target = new ModuleTarget("riscv64", Architecture.RiscV64, "riscv64-nowhere-linux-gnu-gcc", 243);
+        var target = new ModuleTarget("riscv64", Architecture.RiscV64, "riscv64-nowhere-linux-gnu-gcc", 243, "qemu-riscv64", "/usr/riscv64-linux-gnu", "linux-riscv64");
 
         Assert.That(() => new ModuleBuilder(target), Throws.TypeOf<CompilerNotFoundException>().With.Message.EqualTo(
             "'riscv64-nowhere-linux-gnu-gcc' is not on PATH: modules are built with the machine's C compiler; install it " +
