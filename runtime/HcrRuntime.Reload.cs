@@ -693,7 +693,7 @@ public sealed unsafe partial class HcrRuntime
     }
 
     /// <summary>What a start or reload changed, so a failure can put everything back.</summary>
-    private sealed class Transaction
+    internal sealed class Transaction
     {
         public List<Action> Undo { get; } = [];
 
