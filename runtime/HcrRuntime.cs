@@ -52,7 +52,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     // The module whose init code (or native handler) runs now, on the thread holding the lock: its lookups are recorded.
     private ModuleDescriptor? _initModule;
     private readonly DroppedGlobals _droppedGlobals = new();
-    private Transaction? _transaction;
+    private ReloadTransaction? _transaction;
     private HcrStartOptions _start = new();
 
     // The lookups' sequence counter (see the class): odd inside a write window. Windows nest (a start's registrations are

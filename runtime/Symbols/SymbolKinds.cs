@@ -39,7 +39,7 @@ internal unsafe interface ISymbolKind<TSymbol, TArgs, TResult>
     static abstract TResult Created(TSymbol symbol);
 
     /// <summary>How a rolled-back start or reload takes a new symbol away again.</summary>
-    static abstract Action UndoAdd(HcrRuntime runtime, ModuleDescriptor module, TSymbol symbol, HcrRuntime.Transaction transaction);
+    static abstract Action UndoAdd(HcrRuntime runtime, ModuleDescriptor module, TSymbol symbol, HcrRuntime.ReloadTransaction transaction);
 }
 
 /// <summary>Procs: a slot in the jump table, re-pointed when the name is registered again.</summary>
@@ -84,7 +84,7 @@ internal readonly struct ProcKind : ISymbolKind<ProcSymbol, nint, nint>
 
     public static nint Created(ProcSymbol proc) => proc.Address;
 
-    public static Action UndoAdd(HcrRuntime runtime, ModuleDescriptor module, ProcSymbol proc, HcrRuntime.Transaction transaction) => () =>
+    public static Action UndoAdd(HcrRuntime runtime, ModuleDescriptor module, ProcSymbol proc, HcrRuntime.ReloadTransaction transaction) => () =>
     {
         module.ProcTable.Remove(proc);
         runtime.Table.Release(proc.Slot, proc.Module, proc.Name);
@@ -151,7 +151,7 @@ internal readonly unsafe struct GlobalKind : ISymbolKind<GlobalSymbol, GlobalArg
     public static GlobalRegistration Created(GlobalSymbol global) => new(global.Address, IsNew: true);
 
     /// <summary>New code that was rolled back may still be running on other threads with the block's address in hand, so the block is retired, not freed.</summary>
-    public static Action UndoAdd(HcrRuntime runtime, ModuleDescriptor module, GlobalSymbol global, HcrRuntime.Transaction transaction) => () =>
+    public static Action UndoAdd(HcrRuntime runtime, ModuleDescriptor module, GlobalSymbol global, HcrRuntime.ReloadTransaction transaction) => () =>
     {
         module.GlobalTable.Remove(global);
         transaction.RetiredBlocks.Add(global.Address);
