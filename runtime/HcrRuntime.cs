@@ -281,7 +281,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
-    // ---- procs and globals: one path, parameterised by the kind (runtime/Symbols/SymbolKinds.cs) ------------------
+    // ---- procs and globals: one path, parameterised by the kind (runtime/SymbolKinds.cs) ------------------
 
     /// <summary>
     /// Registers <paramref name="target"/> as proc <paramref name="name"/> of <paramref name="module"/> and returns the
