@@ -211,28 +211,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public static nint EntryPoint(string name) => ModuleAbi.Lookup(name);
 
     /// <summary>The library file a module name stands for (see <see cref="HcrRuntimeOptions.ResolveModulePath"/>).</summary>
-    public string ResolveModulePath(string module)
-    {
-        if (Options.ResolveModulePath is { } resolve)
-        {
-            return System.IO.Path.GetFullPath(resolve(module));
-        }
-
-        string directory = Options.ModuleDirectory ?? Directory.GetCurrentDirectory();
-        if (System.IO.Path.IsPathRooted(module))
-        {
-            return module;
-        }
-
-        if (module.Contains('/', StringComparison.Ordinal) || module.EndsWith(".so", StringComparison.Ordinal))
-        {
-            return System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, module));
-        }
-
-        string plain = System.IO.Path.Combine(directory, module + ".so");
-        string prefixed = System.IO.Path.Combine(directory, "lib" + module + ".so");
-        return System.IO.Path.GetFullPath(!File.Exists(plain) && File.Exists(prefixed) ? prefixed : plain);
-    }
+    public string ResolveModulePath(string module) => Options.ResolvePath(module);
 
     /// <summary>
     /// Registers the calling thread as one that calls module code: from now on a replaced image stays loaded until this
