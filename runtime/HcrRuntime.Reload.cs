@@ -283,10 +283,8 @@ public sealed unsafe partial class HcrRuntime
     private ModuleLoadException? RunHandlers(bool isBefore)
     {
         const string DroppedHandler = "the handler is dropped and will not run again";
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var order = new List<ModuleDescriptor>();
+        var order = ModuleOrder.PostOrder([_root], _modules.GetValueOrDefault);
         string kind = isBefore ? "before" : "after", function = isBefore ? "a before-reload handler" : "an after-reload handler";
-        Walk(_root);
         foreach (var module in order)
         {
             foreach (var handler in module.Handlers.Where(h => h.IsBefore == isBefore).ToList())
@@ -319,24 +317,6 @@ public sealed unsafe partial class HcrRuntime
         }
 
         return null;
-
-        void Walk(ModuleDescriptor module)
-        {
-            if (!seen.Add(module.Name))
-            {
-                return;
-            }
-
-            foreach (string import in module.Imports)
-            {
-                if (_modules.TryGetValue(import, out var imported))
-                {
-                    Walk(imported);
-                }
-            }
-
-            order.Add(module);
-        }
     }
 
     private void RebuildHashIndex()

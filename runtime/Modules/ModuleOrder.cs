@@ -12,18 +12,28 @@ internal static class ModuleOrder
     {
         var byName = modules.ToDictionary(m => m.Name, StringComparer.Ordinal);
         var imported = modules.SelectMany(m => m.Imports).Where(byName.ContainsKey).ToHashSet(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var loadOrder = new List<ModuleDescriptor>();
         var byNameOrder = modules.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
 
         // Tops first; then whatever only a cycle reaches.
-        foreach (var module in byNameOrder.Where(m => !imported.Contains(m.Name)).Concat(byNameOrder))
+        var loadOrder = PostOrder(byNameOrder.Where(m => !imported.Contains(m.Name)).Concat(byNameOrder), byName.GetValueOrDefault);
+        loadOrder.Reverse();
+        return loadOrder;
+    }
+
+    /// <summary>
+    /// Depth-first post-order over imports from <paramref name="starts"/> in turn: each module once, after the modules
+    /// it imports that <paramref name="find"/> knows (null for the others).
+    /// </summary>
+    public static List<ModuleDescriptor> PostOrder(IEnumerable<ModuleDescriptor> starts, Func<string, ModuleDescriptor?> find)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var order = new List<ModuleDescriptor>();
+        foreach (var module in starts)
         {
             Visit(module);
         }
 
-        loadOrder.Reverse();
-        return loadOrder;
+        return order;
 
         void Visit(ModuleDescriptor module)
         {
@@ -34,13 +44,13 @@ internal static class ModuleOrder
 
             foreach (string import in module.Imports)
             {
-                if (byName.TryGetValue(import, out var dependency))
+                if (find(import) is { } dependency)
                 {
                     Visit(dependency);
                 }
             }
 
-            loadOrder.Add(module);
+            order.Add(module);
         }
     }
 }
