@@ -49,7 +49,7 @@ public sealed unsafe partial class HcrRuntime
             _reloading = true;
             try
             {
-                var transaction = RunTransaction(changed: null);
+                var transaction = ReloadTransaction.Run(this, changed: null);
                 _started = true;
                 var unloaded = UnloadUnreachable(transaction.Visited);
                 return new ReloadResult(true, _generation, [.. transaction.Loaded.Select(m => m.Name)], unloaded);
@@ -192,10 +192,10 @@ public sealed unsafe partial class HcrRuntime
                     throw handlerFault;
                 }
 
-                Transaction transaction;
+                ReloadTransaction transaction;
                 try
                 {
-                    transaction = RunTransaction(changed);
+                    transaction = ReloadTransaction.Run(this, changed);
                 }
                 catch
                 {
@@ -253,309 +253,9 @@ public sealed unsafe partial class HcrRuntime
         return differs;
     }
 
-    /// <param name="changed">For a reload, the modules whose files changed, with the bytes the check read; null for a start.</param>
-    private Transaction RunTransaction(Dictionary<string, ModuleFile?>? changed)
-    {
-        var transaction = new Transaction();
-        _transaction = transaction;
-        try
-        {
-            Discover(_root.Imports, transaction, changed);
-            RebuildHashIndex();
-            if (Options.Trial == ModuleTrial.Start && transaction.Loaded.Count > 0)
-            {
-                RunTrialStart(transaction, reload: changed is not null);
-            }
-
-            Initialise(transaction);
-            Commit(transaction);
-            return transaction;
-        }
-        catch
-        {
-            Rollback(transaction);
-            throw;
-        }
-        finally
-        {
-            _transaction = null;
-            _currentModule = _root.Name;
-            RebuildHashIndex();
-        }
-    }
-
-    /// <summary>
-    /// The trial start: the passes about to run here run first in a child process, over the copies this process loaded
-    /// (<see cref="TrialStart"/>); a trial the modules' code ended refuses the whole start or reload.
-    /// </summary>
-    private void RunTrialStart(Transaction transaction, bool reload)
-    {
-        var hosts = _modules.Values.Where(m => !m.IsLoaded).ToList();
-        var plan = new TrialPlan(
-            _generation,
-            Options.MaxGlobalSize,
-            reload,
-            _start.SystemModule,
-            [.. transaction.Order.Select(m => (m.Name, m.Library!.CopyPath, transaction.Loaded.Contains(m)))],
-            [.. hosts.SelectMany(m => m.ProcTable.Values.Select(p => (m.Name, p.Key)))],
-            [.. hosts.SelectMany(m => m.GlobalTable.Values.Select(g => (m.Name, g.Key, g.Size)))]);
-        if (TrialStart.Problem(plan) is { } problem)
-        {
-            _modules.TryGetValue(problem.Module, out var module);
-            // Its destructors may be what ended the trial: this process keeps the copy mapped and never runs them.
-            module?.Library?.MarkFaulted();
-            throw new ModuleLoadException(problem.Module, module?.Path, ModuleLoadStage.Trial, problem.Cause);
-        }
-    }
-
-    /// <summary>Depth-first in import order, dependencies first; each module once; unchanged modules are walked, not reloaded.</summary>
-    private void Discover(IReadOnlyList<string> imports, Transaction transaction, Dictionary<string, ModuleFile?>? changed)
-    {
-        foreach (string name in imports)
-        {
-            if (!transaction.Visited.Add(name))
-            {
-                continue;
-            }
-
-            ModuleFile? read = null;
-            if (_modules.TryGetValue(name, out var existing) && existing.IsLoaded && !(changed?.TryGetValue(name, out read) ?? false))
-            {
-                Discover(existing.Imports, transaction, changed);
-                transaction.Order.Add(existing);
-                continue;
-            }
-
-            var module = Load(name, transaction, read);
-            Discover(module.Imports, transaction, changed);
-            transaction.Order.Add(module);
-            transaction.Loaded.Add(module);
-        }
-    }
-
-    /// <summary>Loads a fresh copy of a module's library; the old one, if any, stays loaded (and running) until commit.</summary>
-    /// <param name="name">The module.</param>
-    /// <param name="transaction">The start or reload.</param>
-    /// <param name="read">Its file as the change check read it, or null.</param>
-    private ModuleDescriptor Load(string name, Transaction transaction, ModuleFile? read)
-    {
-        if (name == _root.Name)
-        {
-            throw new ModuleLoadException(name, null, ModuleLoadStage.Copy, "the root module is the host and cannot be imported");
-        }
-
-        string path = ResolveModulePath(name);
-
-        // Before the file is first looked at, so that no change after this look goes unreported.
-        _changes?.Watch(name, path);
-        string copy = System.IO.Path.Combine(_copyDirectory,
-            $"{System.IO.Path.GetFileNameWithoutExtension(path)}.g{_generation}.{Interlocked.Increment(ref _copySequence)}.so");
-        var library = ModuleLibrary.Load(name, path, copy, Options.ContainFaults, Options.Trial != ModuleTrial.None, read?.Path == path ? read : null, Options.MaxFaultedImages);
-
-        if (!_modules.TryGetValue(name, out var module))
-        {
-            module = new ModuleDescriptor(name, isRoot: false, _lock);
-            _modules.Add(name, module);
-            transaction.OnUndo(() => _modules.Remove(name));
-        }
-
-        var (oldLibrary, oldImports, oldHandlers, oldGeneration) = (module.Library, module.Imports, module.Handlers, module.Generation);
-        var target = module;
-        transaction.OnUndo(() =>
-        {
-            // Slots may have pointed into the new code before the failure: retired, not closed, like a replaced image.
-            transaction.RetiredLibraries.Add(library);
-            (target.Library, target.Imports, target.Handlers, target.Generation) = (oldLibrary, oldImports, oldHandlers, oldGeneration);
-        });
-
-        // The new code registers its handlers again in Init000; the old code's are kept aside for a rollback.
-        (module.Library, module.Imports, module.Handlers, module.Generation) = (library, library.Imports, [], _generation);
-        if (oldLibrary is not null)
-        {
-            transaction.Replaced.Add(oldLibrary);
-        }
-
-        return module;
-    }
-
-    /// <summary>
-    /// The reference's passes: HcrInit000 and HcrCreateTypeInfos of new code; the system module's DatInit000 and Init000
-    /// (changed or not); DatInit000 of every other reachable module; the host's data-init; Init000 of the other new code.
-    /// </summary>
-    private void Initialise(Transaction transaction)
-    {
-        nint handle = _start.ModuleHandle != 0 ? _start.ModuleHandle : Handle;
-        nint getProcAddr = _start.ModuleProcAddressGetter != 0 ? _start.ModuleProcAddressGetter : ModuleAbi.ProcAddressGetter;
-        foreach (var module in transaction.Loaded)
-        {
-            var library = module.Library!;
-            RunModuleCode(module, "HcrInit000", (nint)library.HcrInit000, handle, getProcAddr);
-            if (library.HcrCreateTypeInfos != null)
-            {
-                RunModuleCode(module, "HcrCreateTypeInfos", (nint)library.HcrCreateTypeInfos);
-            }
-        }
-
-        var system = transaction.Order.FirstOrDefault(m => m.Name == _start.SystemModule);
-        if (system is not null)
-        {
-            if (!transaction.Loaded.Contains(system))
-            {
-                // Its Init000 runs again and registers its handlers again: keep one copy of each.
-                var handlers = system.Handlers;
-                system.Handlers = [];
-                transaction.OnUndo(() => system.Handlers = handlers);
-            }
-
-            RunModuleCode(system, "DatInit000", (nint)system.Library!.DatInit000);
-            RunModuleInit(system);
-        }
-
-        foreach (var module in transaction.Order.Where(m => m != system))
-        {
-            RunModuleCode(module, "DatInit000", (nint)module.Library!.DatInit000);
-        }
-
-        if (_start.MainDataInit != 0)
-        {
-            RunInit(_root, "the host's data-init", () => ((delegate* unmanaged<void>)_start.MainDataInit)());
-        }
-
-        foreach (var module in transaction.Loaded.Where(m => m != system))
-        {
-            RunModuleInit(module);
-        }
-    }
-
-    /// <summary>Init000, with handlers filed under the module.</summary>
-    private void RunModuleInit(ModuleDescriptor module)
-    {
-        var library = module.Library!;
-        _currentModule = module.Name;
-        try
-        {
-            RunModuleCode(module, "Init000", (nint)library.Init000);
-        }
-        finally
-        {
-            _currentModule = _root.Name;
-        }
-    }
-
-    /// <summary>
-    /// An init function of the module's library, <c>fn(a0, a1)</c>: under the fault guard unless it is off. A function
-    /// of fewer arguments is called the same way (on x86-64 the extra argument registers are ignored).
-    /// </summary>
-    private void RunModuleCode(ModuleDescriptor module, string function, nint fn, nint a0 = 0, nint a1 = 0)
-    {
-        var outer = _initModule;
-        _initModule = module;
-        try
-        {
-            RunModuleCodeAs(module, function, fn, a0, a1);
-        }
-        finally
-        {
-            _initModule = outer;
-        }
-    }
-
-    private void RunModuleCodeAs(ModuleDescriptor module, string function, nint fn, nint a0, nint a1)
-    {
-        if (!Options.ContainFaults)
-        {
-            RunInit(module, function, () => ((delegate* unmanaged<nint, nint, void>)fn)(a0, a1));
-            return;
-        }
-
-        RunInit(module, function, () =>
-        {
-            ModuleFault? fault;
-            try
-            {
-                fault = FaultGuard.Call(function, fn, a0, a1, out _);
-            }
-            catch (Exception e) when (e is not HcrException)
-            {
-                // The .NET runtime threw through the module's frames (the fuzz found a flipped bit whose wild call reached
-                // a reverse P/Invoke stub wrongly): the module's code stopped halfway, as after a fault.
-                module.Library!.MarkFaulted();
-                throw new ModuleLoadException(module.Name, module.Path, ModuleLoadStage.Init,
-                    $"{function}: {e.GetType().Name} came out of the module's code: {e.Message}; {ModuleLoadException.KeptMapped}", e);
-            }
-
-            if (fault is not null)
-            {
-                module.Library!.MarkFaulted();
-                throw ModuleLoadException.Faulted(module.Name, module.Path, ModuleLoadStage.Init, fault);
-            }
-        });
-    }
-
-    private void RunInit(ModuleDescriptor module, string function, Action call)
-    {
-        var transaction = _transaction!;
-        int before = transaction.Errors.Count;
-        call();
-        if (transaction.Errors.Count > before)
-        {
-            throw new ModuleLoadException(module.Name, module.Path, ModuleLoadStage.Init,
-                $"{function}: {string.Join("; ", transaction.Errors.Skip(before))}");
-        }
-    }
-
-    /// <summary>
-    /// Drops what new code no longer registered (its slots go to the bad-call stub) and retires the replaced libraries and
-    /// dropped globals' memory: they are freed once no registered thread can be running the old code.
-    /// </summary>
-    private void Commit(Transaction transaction)
-    {
-        foreach (var module in transaction.Loaded)
-        {
-            _changes?.Loaded(module.Name);
-            foreach (var proc in module.ProcTable.Values.Where(p => p.Generation < _generation).ToList())
-            {
-                module.ProcTable.Remove(proc.Name);
-                Table.Release(proc.Slot, proc.Module, proc.Name);
-            }
-
-            foreach (var global in module.GlobalTable.Values.Where(g => g.Generation < _generation).ToList())
-            {
-                module.GlobalTable.Remove(global.Name);
-                if (global.Holders?.Where(IsLoadedLibrary).ToList() is { Count: > 0 } holders)
-                {
-                    // An unchanged importer looked it up (this reload's DatInit000, or before) and keeps the address.
-                    _droppedGlobals.Keep(global, holders);
-                    string names = string.Join(", ", holders.Select(h => $"'{h.Module}'"));
-                    Report($"global '{global.Name}' of module '{global.Module}' was dropped by this reload, but module(s) {names} looked it up and still hold its address; " +
-                        "its memory stays allocated (no longer registered) until they are reloaded or unloaded, or look it up again", failsLoad: false);
-                }
-                else
-                {
-                    transaction.RetiredBlocks.Add(global.Address);
-                }
-            }
-        }
-
-        transaction.RetiredLibraries.AddRange(transaction.Replaced);
-        Retention.Retire(transaction.RetiredLibraries, transaction.RetiredBlocks);
-    }
-
-    private void Rollback(Transaction transaction)
-    {
-        transaction.RetiredLibraries.Clear();
-        transaction.RetiredBlocks.Clear();
-        for (int i = transaction.Undo.Count - 1; i >= 0; i--)
-        {
-            transaction.Undo[i]();
-        }
-
-        Retention.Retire(transaction.RetiredLibraries, transaction.RetiredBlocks);
-    }
-
     private IReadOnlyList<string> UnloadUnreachable(HashSet<string> reachable)
     {
-        var unreachable = ImportersFirst(_modules.Values.Where(m => m.IsLoaded && !reachable.Contains(m.Name)).ToList());
+        var unreachable = ModuleOrder.ImportersFirst(_modules.Values.Where(m => m.IsLoaded && !reachable.Contains(m.Name)).ToList());
         var retired = (Libraries: new List<ModuleLibrary>(), Blocks: new List<nint>());
         foreach (var module in unreachable)
         {
@@ -571,47 +271,6 @@ public sealed unsafe partial class HcrRuntime
         return [.. unreachable.Select(m => m.Name)];
     }
 
-    /// <summary>
-    /// <paramref name="modules"/> importers first: the reverse of the order they would load in (depth-first post-order
-    /// over their imports among themselves, from those none of them imports, in name order), so that a module's
-    /// destructors run while what it imports is still loaded.
-    /// </summary>
-    private static List<ModuleDescriptor> ImportersFirst(List<ModuleDescriptor> modules)
-    {
-        var byName = modules.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        var imported = modules.SelectMany(m => m.Imports).Where(byName.ContainsKey).ToHashSet(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var loadOrder = new List<ModuleDescriptor>();
-        var byNameOrder = modules.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-
-        // Tops first; then whatever only a cycle reaches.
-        foreach (var module in byNameOrder.Where(m => !imported.Contains(m.Name)).Concat(byNameOrder))
-        {
-            Visit(module);
-        }
-
-        loadOrder.Reverse();
-        return loadOrder;
-
-        void Visit(ModuleDescriptor module)
-        {
-            if (!seen.Add(module.Name))
-            {
-                return;
-            }
-
-            foreach (string import in module.Imports)
-            {
-                if (byName.TryGetValue(import, out var dependency))
-                {
-                    Visit(dependency);
-                }
-            }
-
-            loadOrder.Add(module);
-        }
-    }
-
     /// <summary>True when <paramref name="library"/> is the library its module has loaded now (not replaced, not unloaded).</summary>
     private bool IsLoadedLibrary(ModuleLibrary library) => _modules.TryGetValue(library.Module, out var module) && module.Library == library;
 
@@ -624,10 +283,8 @@ public sealed unsafe partial class HcrRuntime
     private ModuleLoadException? RunHandlers(bool isBefore)
     {
         const string DroppedHandler = "the handler is dropped and will not run again";
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var order = new List<ModuleDescriptor>();
+        var order = ModuleOrder.PostOrder([_root], _modules.GetValueOrDefault);
         string kind = isBefore ? "before" : "after", function = isBefore ? "a before-reload handler" : "an after-reload handler";
-        Walk(_root);
         foreach (var module in order)
         {
             foreach (var handler in module.Handlers.Where(h => h.IsBefore == isBefore).ToList())
@@ -660,24 +317,6 @@ public sealed unsafe partial class HcrRuntime
         }
 
         return null;
-
-        void Walk(ModuleDescriptor module)
-        {
-            if (!seen.Add(module.Name))
-            {
-                return;
-            }
-
-            foreach (string import in module.Imports)
-            {
-                if (_modules.TryGetValue(import, out var imported))
-                {
-                    Walk(imported);
-                }
-            }
-
-            order.Add(module);
-        }
     }
 
     private void RebuildHashIndex()
@@ -690,33 +329,5 @@ public sealed unsafe partial class HcrRuntime
                 _moduleByHash[library.SignatureHash] = module.Name;
             }
         }
-    }
-
-    /// <summary>What a start or reload changed, so a failure can put everything back.</summary>
-    private sealed class Transaction
-    {
-        public List<Action> Undo { get; } = [];
-
-        /// <summary>Refusals of C ABI calls made while the current init function ran.</summary>
-        public List<string> Errors { get; } = [];
-
-        /// <summary>Every module reached from the root.</summary>
-        public HashSet<string> Visited { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>Reached modules in depth-first post-order.</summary>
-        public List<ModuleDescriptor> Order { get; } = [];
-
-        /// <summary>Modules loaded now (new, or changed on disk), in post-order.</summary>
-        public List<ModuleDescriptor> Loaded { get; } = [];
-
-        /// <summary>Old libraries of reloaded modules: retired at commit, kept (and running) on rollback.</summary>
-        public List<ModuleLibrary> Replaced { get; } = [];
-
-        /// <summary>Libraries and global memory to retire at commit or after a rollback (see <see cref="ImageRetention"/>).</summary>
-        public List<ModuleLibrary> RetiredLibraries { get; } = [];
-
-        public List<nint> RetiredBlocks { get; } = [];
-
-        public void OnUndo(Action undo) => Undo.Add(undo);
     }
 }

@@ -52,7 +52,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     // The module whose init code (or native handler) runs now, on the thread holding the lock: its lookups are recorded.
     private ModuleDescriptor? _initModule;
     private readonly DroppedGlobals _droppedGlobals = new();
-    private Transaction? _transaction;
+    private ReloadTransaction? _transaction;
     private HcrStartOptions _start = new();
 
     // The lookups' sequence counter (see the class): odd inside a write window. Windows nest (a start's registrations are
@@ -213,28 +213,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public static nint EntryPoint(string name) => ModuleAbi.Lookup(name);
 
     /// <summary>The library file a module name stands for (see <see cref="HcrRuntimeOptions.ResolveModulePath"/>).</summary>
-    public string ResolveModulePath(string module)
-    {
-        if (Options.ResolveModulePath is { } resolve)
-        {
-            return System.IO.Path.GetFullPath(resolve(module));
-        }
-
-        string directory = Options.ModuleDirectory ?? Directory.GetCurrentDirectory();
-        if (System.IO.Path.IsPathRooted(module))
-        {
-            return module;
-        }
-
-        if (module.Contains('/', StringComparison.Ordinal) || module.EndsWith(".so", StringComparison.Ordinal))
-        {
-            return System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, module));
-        }
-
-        string plain = System.IO.Path.Combine(directory, module + ".so");
-        string prefixed = System.IO.Path.Combine(directory, "lib" + module + ".so");
-        return System.IO.Path.GetFullPath(!File.Exists(plain) && File.Exists(prefixed) ? prefixed : plain);
-    }
+    public string ResolveModulePath(string module) => Options.ResolvePath(module);
 
     /// <summary>
     /// Registers the calling thread as one that calls module code: from now on a replaced image stays loaded until this
@@ -284,7 +263,7 @@ public sealed unsafe partial class HcrRuntime : IDisposable
         }
     }
 
-    // ---- procs ---------------------------------------------------------------------------------------------------
+    // ---- procs and globals: one path, parameterised by the kind (runtime/SymbolKinds.cs) ------------------
 
     /// <summary>
     /// Registers <paramref name="target"/> as proc <paramref name="name"/> of <paramref name="module"/> and returns the
@@ -305,89 +284,16 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <see cref="RegisterProc(string, string, nint)"/> by keys (the C ABI's are the caller's bytes): the name's bytes are
     /// copied only when the proc is new, and become a string only when asked for.
     /// </summary>
-    internal nint RegisterProc(scoped in SymbolKey module, scoped in SymbolKey name, nint target)
-    {
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            var descriptor = ModuleOrThrow(module);
-            if (descriptor.ProcTable.Find(name) is { } proc)
-            {
-                _transaction?.OnUndo(UndoRepoint(proc));
-                Table.Repoint(proc.Slot, target);
-                proc.Target = target;
-                proc.Generation = _generation;
-                return proc.Address;
-            }
-
-            return AddProc(descriptor, name, target);
-        }
-    }
-
-    /// <summary>A new proc (the caller holds the lock and looked first): a slot, the symbol, and its undo step in a transaction.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private nint AddProc(ModuleDescriptor descriptor, scoped in SymbolKey name, nint target)
-    {
-        using var write = BeginWrite(modules: false);
-        string text = name.ToString();
-        var proc = new ProcSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, text, Table.Allocate(target, descriptor.Name, text), target, _generation);
-        descriptor.ProcTable.Add(proc, proc.Address);
-        _transaction?.OnUndo(UndoAddProc(descriptor, proc));
-        return proc.Address;
-    }
+    internal nint RegisterProc(scoped in SymbolKey module, scoped in SymbolKey name, nint target) =>
+        Register<ProcKind, ProcSymbol, nint, nint>(module, name, target);
 
     /// <summary>
     /// The C ABI's registration outside a start or reload (no transaction, the module index current), by the caller's
     /// bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>): a known name is re-pointed; a new one, when its bytes
     /// are valid UTF-8, is added. 0 when <see cref="RegisterProc(in SymbolKey, in SymbolKey, nint)"/> must answer.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal nint RegisterProcDirect(byte* module, byte* name, nint target)
-    {
-        lock (_lock)
-        {
-            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor)
-            {
-                return 0;
-            }
-
-            var key = SymbolKey.Raw(name);
-            var proc = descriptor.ProcTable.Find(key);
-            if (proc is null)
-            {
-                return !key.IsEmpty && System.Text.Unicode.Utf8.IsValid(key.Bytes) ? AddProc(descriptor, key, target) : 0;
-            }
-
-            if (!proc.KeyIsUtf8)
-            {
-                return 0;
-            }
-
-            Table.Repoint(proc.Slot, target);
-            proc.Target = target;
-            proc.Generation = _generation;
-            return proc.Address;
-        }
-    }
-
-    // The undo actions are built by these helpers, not by lambdas in the callers: a lambda there would allocate its
-    // captured state on every call, inside a start or reload or not.
-    private Action UndoRepoint(ProcSymbol proc)
-    {
-        var (previousTarget, previousGeneration) = (proc.Target, proc.Generation);
-        return () =>
-        {
-            Table.Repoint(proc.Slot, previousTarget);
-            proc.Target = previousTarget;
-            proc.Generation = previousGeneration;
-        };
-    }
-
-    private Action UndoAddProc(ModuleDescriptor descriptor, ProcSymbol proc) => () =>
-    {
-        descriptor.ProcTable.Remove(proc);
-        Table.Release(proc.Slot, proc.Module, proc.Name);
-    };
+    internal nint RegisterProcDirect(byte* module, byte* name, nint target) =>
+        TryRegisterDirect<ProcKind, ProcSymbol, nint, nint>(module, name, target, out nint slot) ? slot : 0;
 
     /// <summary>The slot address of a registered proc.</summary>
     /// <exception cref="UnknownModuleException">No such module.</exception>
@@ -395,64 +301,20 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public nint GetProc(string module, string name) => GetProcSymbol(module, name).Address;
 
     /// <summary>Looks up the slot address of a registered proc; false (and 0) when the module or the proc is unknown.</summary>
-    public bool TryGetProc(string module, string name, out nint slotAddress)
-    {
-        lock (_lock)
-        {
-            slotAddress = _modules.TryGetValue(module, out var descriptor) && descriptor.ProcTable.TryGetValue(name, out var proc) ? proc.Address : 0;
-            return slotAddress != 0;
-        }
-    }
+    public bool TryGetProc(string module, string name, out nint slotAddress) => TryGetAddress<ProcKind, ProcSymbol, nint, nint>(module, name, out slotAddress);
 
     /// <summary>
     /// The C ABI's lookup without the lock: the proc's slot address, or 0 when the answer must come from
     /// <see cref="GetProcSymbol(in SymbolKey, in SymbolKey)"/> (unknown, a name that needs canonicalising, or a writer was
     /// at work). Both names are the caller's bytes as they are (see <see cref="NamedSymbol.KeyIsUtf8"/>).
     /// </summary>
-    internal nint FindProcAddress(byte* module, byte* name) => FindAddress(module, name, procs: true);
-
-    /// <summary>The lock-free lookup of either kind of symbol; <paramref name="procs"/> is a constant at each call site.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private nint FindAddress(byte* module, byte* name, bool procs)
-    {
-        long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0 || Volatile.Read(ref _moduleIndex).Find(module) is not { } descriptor)
-        {
-            return 0;
-        }
-
-        var key = SymbolKey.Raw(name);
-        nint address = procs ? descriptor.ProcTable.FindAddress(key) : descriptor.GlobalTable.FindAddress(key);
-
-        // The tables' loads must be done before the counter is read again, or an unchanged even counter would not mean
-        // that no writer touched them while they were read. The acquire read of the counter above keeps them after it,
-        // but an acquire read (this one too) does not keep earlier loads from being satisfied after it: arm64 may do
-        // that, so a load-load barrier separates them (dmb ishld there; on x64, which keeps loads in order, it only stops
-        // the JIT from moving loads across it). The writer's side is BeginWrite's full fence and EndWrite's release.
-        Volatile.ReadBarrier();
-        return Volatile.Read(ref _version) == version ? address : 0;
-    }
+    internal nint FindProcAddress(byte* module, byte* name) => FindAddress<ProcKind, ProcSymbol, nint, nint>(module, name);
 
     /// <exception cref="UnknownModuleException">No such module.</exception>
     /// <exception cref="UnknownSymbolException">The module has no proc of that name.</exception>
-    public ProcSymbol GetProcSymbol(string module, string name)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(name);
-        Span<byte> moduleBuffer = stackalloc byte[SymbolKey.StackBytes], nameBuffer = stackalloc byte[SymbolKey.StackBytes];
-        return GetProcSymbol(SymbolKey.FromString(module, moduleBuffer), SymbolKey.FromString(name, nameBuffer));
-    }
+    public ProcSymbol GetProcSymbol(string module, string name) => GetSymbol<ProcKind, ProcSymbol, nint, nint>(module, name);
 
-    internal ProcSymbol GetProcSymbol(scoped in SymbolKey module, scoped in SymbolKey name)
-    {
-        lock (_lock)
-        {
-            return ModuleOrThrow(module).ProcTable.Find(name)
-                ?? throw new UnknownSymbolException(SymbolKind.Proc, module.ToString(), name.ToString());
-        }
-    }
-
-    // ---- globals -------------------------------------------------------------------------------------------------
+    internal ProcSymbol GetProcSymbol(scoped in SymbolKey module, scoped in SymbolKey name) => GetSymbol<ProcKind, ProcSymbol, nint, nint>(module, name);
 
     /// <summary>
     /// Registers global <paramref name="name"/> of <paramref name="module"/>: a new name gets <paramref name="size"/>
@@ -474,106 +336,16 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     /// <see cref="RegisterGlobal(string, string, ulong, nint)"/> by keys: the name's bytes are copied only when the global
     /// is new, and become a string only when asked for.
     /// </summary>
-    internal GlobalRegistration RegisterGlobal(scoped in SymbolKey module, scoped in SymbolKey name, ulong size, nint gcMarker)
-    {
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            var descriptor = ModuleOrThrow(module);
-            if (descriptor.GlobalTable.Find(name) is { } global)
-            {
-                if (global.Size != size)
-                {
-                    throw new GlobalSizeMismatchException(descriptor.Name, global.Name, global.Size, size);
-                }
-
-                _transaction?.OnUndo(UndoReregisterGlobal(global));
-                global.Generation = _generation;
-                global.GcMarker = gcMarker;
-                return new GlobalRegistration(global.Address, IsNew: false);
-            }
-
-            return AddGlobal(descriptor, name, size, gcMarker);
-        }
-    }
-
-    /// <summary>A new global (the caller holds the lock and looked first): its zeroed block, the symbol, its undo step.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private GlobalRegistration AddGlobal(ModuleDescriptor descriptor, scoped in SymbolKey name, ulong size, nint gcMarker)
-    {
-        if (size > Options.MaxGlobalSize)
-        {
-            throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize);
-        }
-
-        nint address;
-        try
-        {
-            address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(size, 1UL), 16);
-        }
-        catch (OutOfMemoryException e)
-        {
-            throw new GlobalTooLargeException(descriptor.Name, name.ToString(), size, Options.MaxGlobalSize, e);
-        }
-
-        NativeMemory.Clear((void*)address, (nuint)Math.Max(size, 1UL));
-        using var write = BeginWrite(modules: false);
-        var global = new GlobalSymbol(descriptor.Name, name.Bytes.ToArray(), name.Hash, name.Text, address, size, gcMarker, _generation);
-        descriptor.GlobalTable.Add(global, address);
-        var transaction = _transaction;
-        transaction?.OnUndo(UndoAddGlobal(descriptor, global, transaction));
-        return new GlobalRegistration(address, IsNew: true);
-    }
+    internal GlobalRegistration RegisterGlobal(scoped in SymbolKey module, scoped in SymbolKey name, ulong size, nint gcMarker) =>
+        Register<GlobalKind, GlobalSymbol, GlobalArgs, GlobalRegistration>(module, name, new GlobalArgs(size, gcMarker));
 
     /// <summary>
     /// The C ABI's registration of a global outside a start or reload, as <see cref="RegisterProcDirect"/>: a known name
     /// of the same size, or a new valid UTF-8 name; null when <see cref="RegisterGlobal(in SymbolKey, in SymbolKey, ulong, nint)"/>
     /// must answer (also for every refusal, which it reports).
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal GlobalRegistration? RegisterGlobalDirect(byte* module, byte* name, ulong size, nint gcMarker)
-    {
-        lock (_lock)
-        {
-            if (_writeDepth != 0 || _transaction is not null || _moduleIndex.Find(module) is not { } descriptor)
-            {
-                return null;
-            }
-
-            var key = SymbolKey.Raw(name);
-            var global = descriptor.GlobalTable.Find(key);
-            if (global is null)
-            {
-                return !key.IsEmpty && System.Text.Unicode.Utf8.IsValid(key.Bytes) ? AddGlobal(descriptor, key, size, gcMarker) : null;
-            }
-
-            if (!global.KeyIsUtf8 || global.Size != size)
-            {
-                return null;
-            }
-
-            global.Generation = _generation;
-            global.GcMarker = gcMarker;
-            return new GlobalRegistration(global.Address, IsNew: false);
-        }
-    }
-
-    private static Action UndoReregisterGlobal(GlobalSymbol global)
-    {
-        var (previousGeneration, previousMarker) = (global.Generation, global.GcMarker);
-        return () =>
-        {
-            global.Generation = previousGeneration;
-            global.GcMarker = previousMarker;
-        };
-    }
-
-    /// <summary>New code that was rolled back may still be running on other threads with the block's address in hand, so the block is retired, not freed.</summary>
-    private static Action UndoAddGlobal(ModuleDescriptor descriptor, GlobalSymbol global, Transaction transaction) => () =>
-    {
-        descriptor.GlobalTable.Remove(global);
-        transaction.RetiredBlocks.Add(global.Address);
-    };
+    internal GlobalRegistration? RegisterGlobalDirect(byte* module, byte* name, ulong size, nint gcMarker) =>
+        TryRegisterDirect<GlobalKind, GlobalSymbol, GlobalArgs, GlobalRegistration>(module, name, new GlobalArgs(size, gcMarker), out var registration) ? registration : null;
 
     /// <summary>The address of a registered global.</summary>
     /// <exception cref="UnknownModuleException">No such module.</exception>
@@ -581,47 +353,18 @@ public sealed unsafe partial class HcrRuntime : IDisposable
     public nint GetGlobal(string module, string name) => GetGlobalSymbol(module, name).Address;
 
     /// <summary>Looks up the address of a registered global; false (and 0) when the module or the global is unknown.</summary>
-    public bool TryGetGlobal(string module, string name, out nint address)
-    {
-        lock (_lock)
-        {
-            address = _modules.TryGetValue(module, out var descriptor) && descriptor.GlobalTable.TryGetValue(name, out var global) ? global.Address : 0;
-            return address != 0;
-        }
-    }
+    public bool TryGetGlobal(string module, string name, out nint address) =>
+        TryGetAddress<GlobalKind, GlobalSymbol, GlobalArgs, GlobalRegistration>(module, name, out address);
 
     /// <exception cref="UnknownModuleException">No such module.</exception>
     /// <exception cref="UnknownSymbolException">The module has no global of that name.</exception>
-    public GlobalSymbol GetGlobalSymbol(string module, string name)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(name);
-        Span<byte> moduleBuffer = stackalloc byte[SymbolKey.StackBytes], nameBuffer = stackalloc byte[SymbolKey.StackBytes];
-        return GetGlobalSymbol(SymbolKey.FromString(module, moduleBuffer), SymbolKey.FromString(name, nameBuffer));
-    }
+    public GlobalSymbol GetGlobalSymbol(string module, string name) => GetSymbol<GlobalKind, GlobalSymbol, GlobalArgs, GlobalRegistration>(module, name);
 
-    internal GlobalSymbol GetGlobalSymbol(scoped in SymbolKey module, scoped in SymbolKey name)
-    {
-        lock (_lock)
-        {
-            var descriptor = ModuleOrThrow(module);
-            var global = descriptor.GlobalTable.Find(name);
-            if (_initModule?.Library is { } holder && holder.Module != descriptor.Name)
-            {
-                // Init code stores what it looks up: the library holds this address until it is replaced or looks again.
-                _droppedGlobals.LookedUpAgain(holder, descriptor.Name, global?.Name ?? name.ToString());
-                if (global is not null)
-                {
-                    (global.Holders ??= []).Add(holder);
-                }
-            }
-
-            return global ?? throw new UnknownSymbolException(SymbolKind.Global, module.ToString(), name.ToString());
-        }
-    }
+    internal GlobalSymbol GetGlobalSymbol(scoped in SymbolKey module, scoped in SymbolKey name) =>
+        GetSymbol<GlobalKind, GlobalSymbol, GlobalArgs, GlobalRegistration>(module, name);
 
     /// <summary>The C ABI's lookup of a global without the lock, as <see cref="FindProcAddress"/>.</summary>
-    internal nint FindGlobalAddress(byte* module, byte* name) => FindAddress(module, name, procs: false);
+    internal nint FindGlobalAddress(byte* module, byte* name) => FindAddress<GlobalKind, GlobalSymbol, GlobalArgs, GlobalRegistration>(module, name);
 
     /// <summary>Calls every global's GC marker (what <c>hcrMarkGlobals</c> does).</summary>
     public void MarkGlobals()

@@ -88,4 +88,28 @@ public sealed record HcrRuntimeOptions
     /// where it offers them, so that a check with nothing changed does not examine every file.
     /// </summary>
     public ChangeDetection ChangeDetection { get; init; } = ChangeDetection.Auto;
+
+    /// <summary>What <see cref="HcrRuntime.ResolveModulePath"/> answers under these options.</summary>
+    internal string ResolvePath(string module)
+    {
+        if (ResolveModulePath is { } resolve)
+        {
+            return System.IO.Path.GetFullPath(resolve(module));
+        }
+
+        string directory = ModuleDirectory ?? Directory.GetCurrentDirectory();
+        if (System.IO.Path.IsPathRooted(module))
+        {
+            return module;
+        }
+
+        if (module.Contains('/', StringComparison.Ordinal) || module.EndsWith(".so", StringComparison.Ordinal))
+        {
+            return System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, module));
+        }
+
+        string plain = System.IO.Path.Combine(directory, module + ".so");
+        string prefixed = System.IO.Path.Combine(directory, "lib" + module + ".so");
+        return System.IO.Path.GetFullPath(!File.Exists(plain) && File.Exists(prefixed) ? prefixed : plain);
+    }
 }
