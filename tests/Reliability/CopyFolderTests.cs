@@ -20,8 +20,8 @@ public sealed partial class CopyFolderTests
     [SetUp]
     public void CreateParent()
     {
-        _parent = Path.Combine(Path.GetTempPath(), $"hcrlab-{Environment.UserName}-copy-folders-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(_parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // mkdtemp: a fresh folder, 0700, that no one else can have made first.
+        _parent = Directory.CreateTempSubdirectory("hcrlab-copy-folders-").FullName;
     }
 
     [TearDown]

@@ -98,13 +98,7 @@ public sealed class TrialDeadlineTests : TrialFixture
 
             // The kill was sent before the reload returned; the sleep's end follows within moments (bounded wait).
             int sleep = int.Parse(File.ReadAllLines(pids).Single(), CultureInfo.InvariantCulture);
-            var gone = Stopwatch.StartNew();
-            while (Running(sleep) && gone.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                Thread.Sleep(10);
-            }
-
-            Assert.That(Running(sleep), Is.False, "the sleep in the trial's process group was killed with it");
+            Assert.That(ProcessGone.Within(sleep, TimeSpan.FromSeconds(10)), Is.True, "the sleep in the trial's process group was killed with it");
             Assert.That(Bench.Call("a", "value", 10), Is.EqualTo(11), "v1 answers");
         }
         finally
@@ -118,19 +112,6 @@ public sealed class TrialDeadlineTests : TrialFixture
     private static bool Finishes(Task task, TimeSpan limit) => ((IAsyncResult)task).AsyncWaitHandle.WaitOne(limit);
 
     /// <summary>True while the process exists and is not a zombie (state Z: dead, waiting for its parent to reap it).</summary>
-    private static bool Running(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Ends the sleeps the module started, by the pids they wrote down (and only if each is still that sleep).</summary>
     private static void KillLeftBehind(string pids)
     {

@@ -143,7 +143,7 @@ public sealed class ExternalEncoderTests
                 Assert.That(report.Failed, Is.EqualTo(1), run.Output);
                 Assert.That(report.Failures.Single().Reason, Is.EqualTo(
                     "encoder hang: no answer to 'arm64 code 0x200000000 0x200000040' within 1 s; its process group was killed and it was restarted"));
-                Assert.That(Gone(grandchild), Is.True, $"the encoder's child {grandchild} outlived the kill");
+                Assert.That(ProcessGone.Within(grandchild, TimeSpan.FromSeconds(10)), Is.True, $"the encoder's child {grandchild} outlived the kill");
             });
         }
         finally
@@ -230,23 +230,5 @@ public sealed class ExternalEncoderTests
         {
             File.Delete(json);
         }
-    }
-
-    /// <summary>True once the process is gone or a zombie (killed, waiting to be reaped); polls up to 10 s for the kill to land.</summary>
-    private static bool Gone(int pid)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        do
-        {
-            string stat = $"/proc/{pid}/stat";
-            if (!File.Exists(stat) || File.ReadAllText(stat).Split(") ")[^1].StartsWith('Z'))
-            {
-                return true;
-            }
-
-            Thread.Sleep(20);
-        }
-        while (DateTime.UtcNow < deadline);
-        return false;
     }
 }
